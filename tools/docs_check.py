@@ -1,0 +1,132 @@
+"Helper for tools/docs_check (see the comments there): process, render, screenshot and check every notebook."
+import ast, json, multiprocessing, os, re, shutil, subprocess, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+
+root = Path(sys.argv[1] if len(sys.argv) > 1 else '.').resolve()
+os.chdir(root)
+from nbdev.config import get_config
+from nbdev.doclinks import nbglob, patch_name, _nbpath2html
+from nbdev.processors import FilterDefaults
+from nbdev.serve_drv import main as proc_nb
+
+t0, cfg = time.time(), get_config()
+nbs, proc, out = cfg.nbs_path, cfg.config_path/'_proc', root/'docs_check_out'
+problems = []
+def problem(name, msg):
+    problems.append(f'{name}: {msg}')
+    print(f'PROBLEM {name}: {msg}', flush=True)
+
+def short_error(e):
+    "The root cause of a processing error, as one line"
+    tb = str(getattr(e, '__cause__', None) or '').split('The above exception was the direct cause')[0]
+    lines = [l for l in tb.strip().splitlines() if l.strip()] or [str(e)]
+    return f"{str(e).splitlines()[0].strip()} {lines[-1].strip()}"[:300]
+
+# 1. process (what nbdev_proc_nbs does per notebook), in parallel, one result per notebook
+srcs = sorted(nbglob(nbs, as_path=True))
+names = {p: p.relative_to(nbs).with_suffix('').as_posix() for p in srcs}
+print(f'docs_check: processing {len(srcs)} notebooks from {nbs.relative_to(root)}/ into _proc/', flush=True)
+done = []
+with ProcessPoolExecutor(max(1, min(len(srcs), os.cpu_count())), mp_context=multiprocessing.get_context('spawn')) as ex:
+    futs = {p: ex.submit(proc_nb, (p, proc/p.relative_to(nbs), FilterDefaults)) for p in srcs}
+    for p, f in futs.items():
+        try: f.result(); done.append(p)
+        except Exception as e: problem(names[p], f'nbdev_proc_nbs failed: {short_error(e)}')
+
+# 2. render with nbconvert (no execution), 3. screenshot with headless Chromium
+shutil.rmtree(out, ignore_errors=True)
+def render(p):
+    dest = out/names[p]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(['jupyter', 'nbconvert', '--to', 'html', '--output-dir', str(dest.parent),
+                        '--output', dest.name, str(proc/p.relative_to(nbs))], capture_output=True, text=True)
+    if r.returncode: problem(names[p], f'nbconvert failed: {(r.stderr.strip().splitlines() or ["?"])[-1]}')
+
+def screenshot(p):
+    html, png = (out/names[p]).with_suffix('.html'), (out/names[p]).with_suffix('.png')
+    if not html.exists(): return
+    with tempfile.TemporaryDirectory() as prof:
+        try: subprocess.run(['chromium', '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                             '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+                             f'--user-data-dir={prof}', '--window-size=1200,2400', f'--screenshot={png}', html.as_uri()],
+                            capture_output=True, timeout=120)
+        except subprocess.TimeoutExpired: problem(names[p], 'chromium timed out taking the screenshot')
+
+with ThreadPoolExecutor(4) as ex: list(ex.map(render, done))
+with ThreadPoolExecutor(4) as ex: list(ex.map(screenshot, done))
+
+# 4. checks
+class Page(HTMLParser):
+    "Visible body text and the text of each heading"
+    def __init__(self):
+        super().__init__(); self.text, self.headings, self.skip, self.body, self.h = [], [], 0, False, None
+    def handle_starttag(self, tag, attrs):
+        if tag == 'body': self.body = True
+        if tag in ('script', 'style'): self.skip += 1
+        if re.fullmatch(r'h[1-6]', tag): self.h = []
+    def handle_endtag(self, tag):
+        if tag in ('script', 'style'): self.skip -= 1
+        if re.fullmatch(r'h[1-6]', tag) and self.h is not None:
+            self.headings.append(''.join(self.h).replace('\u00b6', '').strip()); self.h = None
+    def handle_data(self, data):
+        if not self.body or self.skip: return
+        self.text.append(data)
+        if self.h is not None: self.h.append(data)
+
+def blank_png(png):
+    try: from PIL import Image
+    except ImportError: return False  # only the size check then
+    with Image.open(png) as im: lo, hi = im.convert('L').getextrema()
+    return lo == hi
+
+def required_syms():
+    "page (e.g. data.html) -> [(symbol, py file)] of the symbols that must have a heading"
+    g = {}; exec((cfg.lib_path/'_modidx.py').read_text(), g)
+    patched, res = {}, {}
+    for mod, syms in g['d']['syms'].items():
+        for full, (loc, py) in syms.items():
+            name = full[len(mod)+1:]
+            if any(part.startswith('_') for part in name.split('.')): continue
+            if py not in patched:
+                tops = [patch_name(t) for t in ast.parse((root/py).read_text()).body
+                        if isinstance(t, (ast.FunctionDef, ast.AsyncFunctionDef))]
+                patched[py] = {n for t in tops for n in ([t] if isinstance(t, str) else t)}
+            res.setdefault(loc.split('#')[0], []).append((name, py, name in patched[py]))
+    return res
+
+pages = {_nbpath2html(p.relative_to(nbs)).as_posix(): p for p in srcs}
+required = required_syms()
+for page, syms in required.items():
+    if page not in pages:
+        pys = sorted({py for _, py, _ in syms})
+        problem(page, f"{len(syms)} exported symbols from {', '.join(pys)} belong on this page, but no notebook in nbs/ renders to it")
+
+n_html = n_png = 0
+for p in done:
+    name = names[p]
+    html, png = (out/name).with_suffix('.html'), (out/name).with_suffix('.png')
+    if not html.exists() or not html.stat().st_size: problem(name, 'page missing'); continue
+    n_html += 1
+    page = Page(); page.feed(html.read_text(errors='replace'))
+    text = ' '.join(page.text)
+    if len(text.split()) < 20: problem(name, f'page is empty ({len(text.split())} words)')
+    nb = json.loads((proc/p.relative_to(nbs)).read_text())
+    errs = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}" for i, c in enumerate(nb['cells'])
+            for o in c.get('outputs', []) if o.get('output_type') == 'error']
+    if errs or 'Traceback (most recent call last)' in text:
+        problem(name, 'page shows a Python traceback' + (f" ({'; '.join(errs)})"[:300] if errs else ''))
+    if not png.exists(): problem(name, 'no screenshot')
+    else:
+        n_png += 1
+        if png.stat().st_size < 5000 or blank_png(png): problem(name, f'screenshot is blank ({png.stat().st_size} bytes)')
+    shown = set(re.findall(r'show_doc\(\s*([\w.]+)', ' '.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code')))
+    heads = set(page.headings)
+    for sym, py, patched in required.get(_nbpath2html(p.relative_to(nbs)).as_posix(), []):
+        if ('.' in sym and not patched and sym not in shown) or sym in heads: continue
+        problem(name, f'exported symbol {sym} ({py}) has no show_doc section')
+
+print(f'docs_check: {n_html} pages rendered, {n_png} screenshots, {len(problems)} problems '
+      f'({time.time()-t0:.0f}s, output in {out.relative_to(root)}/)')
+sys.exit(1 if problems else 0)
