@@ -1,6 +1,6 @@
 "Helper for tools/docs_check (see the comments there): process, render, screenshot and check every notebook."
-import ast, json, multiprocessing, os, re, shutil, subprocess, sys, tempfile, time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+import ast, json, os, re, shutil, subprocess, sys, tempfile, time
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -8,8 +8,6 @@ root = Path(sys.argv[1] if len(sys.argv) > 1 else '.').resolve()
 os.chdir(root)
 from nbdev.config import get_config
 from nbdev.doclinks import nbglob, patch_name, _nbpath2html
-from nbdev.processors import FilterDefaults
-from nbdev.serve_drv import main as proc_nb
 
 t0, cfg = time.time(), get_config()
 nbs, proc, out = cfg.nbs_path, cfg.config_path/'_proc', root/'docs_check_out'
@@ -18,22 +16,27 @@ def problem(name, msg):
     problems.append(f'{name}: {msg}')
     print(f'PROBLEM {name}: {msg}', flush=True)
 
-def short_error(e):
-    "The root cause of a processing error, as one line"
-    tb = str(getattr(e, '__cause__', None) or '').split('The above exception was the direct cause')[0]
-    lines = [l for l in tb.strip().splitlines() if l.strip()] or [str(e)]
-    return f"{str(e).splitlines()[0].strip()} {lines[-1].strip()}"[:300]
+def short_error(stderr):
+    "'Error in notebook ... in cell N' and its root cause, from a processing traceback"
+    parts = stderr.split('The above exception was the direct cause')
+    cause = ([l for l in parts[0].splitlines() if l.strip()] or ['?'])[-1].strip()
+    head = re.findall(r'^\w+: (Error in .*)', parts[-1], re.M)
+    return (f'{head[0]} ' if head else '') + cause[:300]
 
-# 1. process (what nbdev_proc_nbs does per notebook), in parallel, one result per notebook
+# 1. process each notebook like nbdev_proc_nbs does (nbdev.serve_drv.main), each in its own process
 srcs = sorted(nbglob(nbs, as_path=True))
 names = {p: p.relative_to(nbs).with_suffix('').as_posix() for p in srcs}
 print(f'docs_check: processing {len(srcs)} notebooks from {nbs.relative_to(root)}/ into _proc/', flush=True)
-done = []
-with ProcessPoolExecutor(max(1, min(len(srcs), os.cpu_count())), mp_context=multiprocessing.get_context('spawn')) as ex:
-    futs = {p: ex.submit(proc_nb, (p, proc/p.relative_to(nbs), FilterDefaults)) for p in srcs}
-    for p, f in futs.items():
-        try: f.result(); done.append(p)
-        except Exception as e: problem(names[p], f'nbdev_proc_nbs failed: {short_error(e)}')
+PROC = ('import sys; from pathlib import Path; from nbdev.serve_drv import main; '
+        'from nbdev.processors import FilterDefaults; main((Path(sys.argv[1]), Path(sys.argv[2]), FilterDefaults))')
+def process(p):
+    dest = proc/p.relative_to(nbs)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try: r = subprocess.run([sys.executable, '-c', PROC, p, dest], capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired: return problem(names[p], 'nbdev_proc_nbs timed out (15 min)')
+    if r.returncode: return problem(names[p], f'nbdev_proc_nbs failed: {short_error(r.stderr)}')
+    return p
+with ThreadPoolExecutor(os.cpu_count()) as ex: done = [p for p in ex.map(process, srcs) if p]
 
 # 2. render with nbconvert (no execution), 3. screenshot with headless Chromium
 shutil.rmtree(out, ignore_errors=True)
@@ -82,15 +85,16 @@ def blank_png(png):
     return lo == hi
 
 def required_syms():
-    "page (e.g. data.html) -> [(symbol, py file)] of the symbols that must have a heading"
-    g = {}; exec((cfg.lib_path/'_modidx.py').read_text(), g)
+    "page (e.g. data.html) -> [(symbol, py file, defined with @patch)] for public symbols in _modidx.py"
+    idx, g = cfg.lib_path/'_modidx.py', {'d': {'syms': {}}}
+    if idx.exists(): exec(idx.read_text(), g)
     patched, res = {}, {}
     for mod, syms in g['d']['syms'].items():
         for full, (loc, py) in syms.items():
             name = full[len(mod)+1:]
             if any(part.startswith('_') for part in name.split('.')): continue
             if py not in patched:
-                tops = [patch_name(t) for t in ast.parse((root/py).read_text()).body
+                tops = [patch_name(t) for t in ast.parse((root/py).read_text() if (root/py).exists() else '').body
                         if isinstance(t, (ast.FunctionDef, ast.AsyncFunctionDef))]
                 patched[py] = {n for t in tops for n in ([t] if isinstance(t, str) else t)}
             res.setdefault(loc.split('#')[0], []).append((name, py, name in patched[py]))

@@ -1,0 +1,131 @@
+"""Training and inference speed of the engines, side by side and interleaved in one process.
+
+For each data case (the seed sample 700 x 100; synthetic 2,000 x 500 with 5 classes; synthetic 2,000 x 24)
+and each engine (the reference float32 loop, the default 'auto', and every option shipped), it times a
+fixed number of lock-step training steps of a 5-member ensemble (batch 64, own batch order per member,
+exactly as `train_ensemble` does), round-robin over the engines so that a busy machine slows all alike,
+and reports medians: training series/s through all members, inference series/s (batch 256), the ratio
+to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2) and the
+peak RSS. Results go to benchmarks/results/speed.json.
+
+    python benchmarks/speed.py --quick          # fewer repeats (~3 min on 2 cores)
+    python benchmarks/speed.py --accuracy 3     # also: seed-sample test accuracy, reference vs default, 3 seeds
+"""
+import json, time, platform, resource, statistics, sys
+from pathlib import Path
+import numpy as np, torch
+import torch.nn.functional as F
+from fastcore.script import call_parse
+from inception_time_nb.data import read_csv, sample_data, synth_ts, Scaler, class_order, encode_labels
+from inception_time_nb.ensemble import InceptionTime
+from inception_time_nb.engines import resolve_engine, engine_proba, bf16_supported
+from inception_time_nb.train import _member_step, InceptionTimeClassifier
+
+ENGINES = {  # name: settings for resolve_engine
+    'reference':        dict(engine='reference'),
+    'auto':             dict(engine='auto'),
+    'fft fp32':         dict(engine='fast', precision='fp32', conv='fft'),
+    'direct bf16':      dict(engine='fast', precision='bf16', conv='direct'),
+    'direct fp32':      dict(engine='fast', precision='fp32', conv='direct'),
+}
+
+def conv_macs(net, c_in, L) -> int:
+    "Multiply-accumulates of the convolutions and the head in one forward pass of one series"
+    macs = 0
+    for m in net.modules():
+        if isinstance(m, torch.nn.Conv1d): macs += m.in_channels * m.out_channels * m.kernel_size[0] * L
+        elif isinstance(m, torch.nn.Linear): macs += m.in_features * m.out_features
+    return macs
+
+def peak_rss_mb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def load_case(name):
+    if name == 'seed 700x100':
+        ds = read_csv(sample_data()/'train.csv'); X, y = ds.X, ds.y
+    elif name == 'synth 2000x500': X, y = synth_ts(2000, seq_len=500, c_out=5, seed=0)
+    else: X, y = synth_ts(2000, seq_len=24, c_out=3, seed=0)
+    X = Scaler().fit(X).transform(X)
+    return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(encode_labels(y, class_order(y)))
+
+def bench_case(name, steps, reps, engines, models=5, bs=64):
+    X, y = load_case(name)
+    n, c_in, L = X.shape
+    c_out = int(y.max()) + 1
+    setups = {}
+    for e in engines:
+        model = InceptionTime(c_in, c_out, models, seed=0)   # same initial weights for every engine
+        eng = resolve_engine(**ENGINES[e], device='cpu', seq_len=L)
+        fe = None if eng.name == 'reference' else True
+        opts = [torch.optim.Adam(m.parameters(), lr=1e-3, foreach=fe) for m in model.members]
+        gens = [torch.Generator().manual_seed(1009 + i) for i in range(models)]
+        perms = [torch.randperm(n, generator=g) for g in gens]
+        setups[e] = dict(model=model, eng=eng, opts=opts, perms=perms, pos=0, train=[], infer=[])
+    def train_steps(s, k):
+        s['model'].train()
+        for _ in range(k):
+            i = s['pos'] % (n - bs + 1)
+            for net, opt, perm in zip(s['model'].members, s['opts'], s['perms']):
+                idx = perm[i:i+bs]
+                _member_step(net, opt, X[idx], y[idx], None if s['eng'].name == 'reference' else s['eng'])
+            s['pos'] += bs
+    Xi = X[:512] if len(X) >= 512 else X
+    for s in setups.values(): train_steps(s, 1); engine_proba(s['model'], Xi[:256], s['eng'], bs=256)   # warm-up
+    for r in range(reps):
+        for e, s in setups.items():
+            t = time.perf_counter(); train_steps(s, steps); s['train'].append(steps * bs / (time.perf_counter() - t))
+            t = time.perf_counter(); engine_proba(s['model'], Xi, s['eng'], bs=256); s['infer'].append(len(Xi) / (time.perf_counter() - t))
+    macs = conv_macs(setups[engines[0]]['model'].members[0], c_in, L)
+    flop_per_series = 3 * 2 * macs * models
+    rows, base = [], statistics.median(setups['reference']['train']) if 'reference' in setups else None
+    base_i = statistics.median(setups['reference']['infer']) if 'reference' in setups else None
+    for e, s in setups.items():
+        tr, inf = statistics.median(s['train']), statistics.median(s['infer'])
+        rows.append(dict(case=name, engine=e, resolved=repr(s['eng']), train_series_s=round(tr, 1),
+                         train_ratio=round(tr / base, 2) if base else None, infer_series_s=round(inf, 1),
+                         infer_ratio=round(inf / base_i, 2) if base_i else None,
+                         gflops=round(tr * flop_per_series / 1e9, 1), train_runs=[round(v, 1) for v in s['train']],
+                         peak_rss_mb=round(peak_rss_mb())))
+    return rows
+
+def accuracy(seeds, epochs):
+    d = sample_data()
+    tr, te = read_csv(d/'train.csv'), read_csv(d/'test_data.csv', labelled=False)
+    truth = np.array([l.strip() for l in (d/'test_labels.csv').read_text().split()], dtype=object)
+    out = []
+    for seed in range(seeds):
+        for eng in ('reference', 'auto'):
+            clf = InceptionTimeClassifier(epochs=epochs, seed=seed, engine=eng, verbose=False, progress=False)
+            t = time.perf_counter(); clf.fit(tr); secs = time.perf_counter() - t
+            acc = float(np.mean([str(a) == str(b) for a, b in zip(clf.predict(te), truth)]))
+            out.append(dict(seed=seed, engine=eng, resolved=repr(clf._engine()), epochs=epochs, test_accuracy=acc, train_seconds=round(secs, 1)))
+            print(out[-1], flush=True)
+    return out
+
+@call_parse
+def main(
+    quick:bool=False,       # Fewer repeats and steps
+    steps:int=3,            # Training steps (each through all members) per timed run
+    reps:int=5,             # Timed runs per engine and case (median reported)
+    engines:str='',         # Comma-separated subset of: reference, auto, fft fp32, direct bf16, direct fp32
+    cases:str='seed 700x100,synth 2000x500,synth 2000x24', # Comma-separated data cases
+    accuracy_seeds:int=0,   # Also compare seed-sample test accuracy, reference vs auto, for this many seeds
+    epochs:int=10,          # Epochs for the accuracy comparison
+    out:str='speed.json',   # Result file in benchmarks/results
+):
+    if quick: steps, reps = 2, 3
+    names = [e.strip() for e in engines.split(',') if e.strip()] or list(ENGINES)
+    info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(),
+                bf16_native=bf16_supported('cpu'), steps=steps, reps=reps, batch_size=64, models=5)
+    print(info)
+    rows = []
+    for case in [c.strip() for c in cases.split(',') if c.strip()]:
+        for r in bench_case(case, steps, reps, names):
+            rows.append(r)
+            print(f"{r['case']:15s} {r['engine']:12s} train {r['train_series_s']:7.1f}/s x{r['train_ratio']}  "
+                  f"infer {r['infer_series_s']:8.1f}/s x{r['infer_ratio']}  {r['gflops']:6.1f} GFLOP/s  rss {r['peak_rss_mb']} MB", flush=True)
+    res = dict(info=info, rows=rows)
+    if accuracy_seeds: res['accuracy'] = accuracy(accuracy_seeds, epochs)
+    p = Path(__file__).parent/'results'/out
+    p.parent.mkdir(exist_ok=True)
+    p.write_text(json.dumps(res, indent=1))
+    print('saved', p)
