@@ -9,7 +9,7 @@ to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forwa
 peak RSS. Results go to benchmarks/results/speed.json.
 
     python benchmarks/speed.py --quick          # fewer repeats (~3 min on 2 cores)
-    python benchmarks/speed.py --accuracy 3     # also: seed-sample test accuracy, reference vs default, 3 seeds
+    python benchmarks/speed.py --cases '' --accuracy_seeds 3   # seed-sample test accuracy: reference, default, bf16
 """
 import json, time, platform, resource, statistics, sys
 from pathlib import Path
@@ -87,14 +87,17 @@ def bench_case(name, steps, reps, engines, models=5, bs=64):
                          peak_rss_mb=round(peak_rss_mb())))
     return rows
 
-def accuracy(seeds, epochs):
+ACCURACY_ENGINES = {'reference': dict(engine='reference'), 'auto': dict(engine='auto'),
+                    'bf16': dict(engine='fast', precision='bf16')}
+
+def accuracy(seeds, epochs, engines=('reference', 'auto', 'bf16')):
     d = sample_data()
     tr, te = read_csv(d/'train.csv'), read_csv(d/'test_data.csv', labelled=False)
     truth = np.array([l.strip() for l in (d/'test_labels.csv').read_text().split()], dtype=object)
     out = []
     for seed in range(seeds):
-        for eng in ('reference', 'auto'):
-            clf = InceptionTimeClassifier(epochs=epochs, seed=seed, engine=eng, verbose=False, progress=False)
+        for eng in engines:
+            clf = InceptionTimeClassifier(epochs=epochs, seed=seed, verbose=False, progress=False, **ACCURACY_ENGINES[eng])
             t = time.perf_counter(); clf.fit(tr); secs = time.perf_counter() - t
             acc = float(np.mean([str(a) == str(b) for a, b in zip(clf.predict(te), truth)]))
             out.append(dict(seed=seed, engine=eng, resolved=repr(clf._engine()), epochs=epochs, test_accuracy=acc, train_seconds=round(secs, 1)))
@@ -108,7 +111,7 @@ def main(
     reps:int=5,             # Timed runs per engine and case (median reported)
     engines:str='',         # Comma-separated subset of: reference, auto, fft fp32, direct bf16, direct fp32
     cases:str='seed 700x100,synth 2000x500,synth 2000x24', # Comma-separated data cases
-    accuracy_seeds:int=0,   # Also compare seed-sample test accuracy, reference vs auto, for this many seeds
+    accuracy_seeds:int=0,   # Also compare seed-sample test accuracy (reference, auto, bf16) for this many seeds
     epochs:int=10,          # Epochs for the accuracy comparison
     out:str='speed.json',   # Result file in benchmarks/results
 ):
@@ -124,7 +127,11 @@ def main(
             print(f"{r['case']:15s} {r['engine']:12s} train {r['train_series_s']:7.1f}/s x{r['train_ratio']}  "
                   f"infer {r['infer_series_s']:8.1f}/s x{r['infer_ratio']}  {r['gflops']:6.1f} GFLOP/s  rss {r['peak_rss_mb']} MB", flush=True)
     res = dict(info=info, rows=rows)
-    if accuracy_seeds: res['accuracy'] = accuracy(accuracy_seeds, epochs)
+    if accuracy_seeds:
+        res['accuracy'] = acc = accuracy(accuracy_seeds, epochs)
+        for eng in ACCURACY_ENGINES:
+            a = [r['test_accuracy'] for r in acc if r['engine'] == eng]
+            print(f"{eng:10s} test accuracy per seed {a}, median {np.median(a):.3f}")
     p = Path(__file__).parent/'results'/out
     p.parent.mkdir(exist_ok=True)
     p.write_text(json.dumps(res, indent=1))

@@ -131,6 +131,26 @@ for p in done:
         if ('.' in sym and not patched and sym not in shown) or sym in heads: continue
         problem(name, f'exported symbol {sym} ({py}) has no show_doc section')
 
+# 5. the sidebar: with custom_sidebar = True nbdev leaves nbs/sidebar.yml to us, so check it by hand:
+#    every entry exists, and every notebook has an entry (else its page is unreachable from the sidebar)
+if cfg.get('custom_sidebar'):
+    import yaml
+    def entries(items):
+        for it in items or []:
+            if isinstance(it, str): yield it
+            elif isinstance(it, dict):
+                if it.get('href'): yield it['href']
+                yield from entries(it.get('contents'))
+    side = nbs/'sidebar.yml'
+    if not side.exists(): problem('sidebar.yml', f'custom_sidebar is True in settings.ini, but {side.relative_to(root)} is missing')
+    else:
+        listed = list(entries(((yaml.safe_load(side.read_text()) or {}).get('website') or {}).get('sidebar', {}).get('contents')))
+        for e in listed:
+            if not (nbs/e).exists(): problem('sidebar.yml', f'{e} is listed but there is no such file in {nbs.relative_to(root)}/')
+        for p in srcs:
+            if p.relative_to(nbs).as_posix() not in listed:
+                problem('sidebar.yml', f'{p.relative_to(nbs).as_posix()} is not listed, so the sidebar has no link to its page')
+
 print(f'docs_check: {n_html} pages rendered, {n_png} screenshots, {len(problems)} problems '
       f'({time.time()-t0:.0f}s, output in {out.relative_to(root)}/)')
 sys.exit(1 if problems else 0)
