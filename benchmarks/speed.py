@@ -90,17 +90,17 @@ def bench_case(name, steps, reps, engines, models=5, bs=64):
 ACCURACY_ENGINES = {'reference': dict(engine='reference'), 'auto': dict(engine='auto'),
                     'bf16': dict(engine='fast', precision='bf16')}
 
-def accuracy(seeds, epochs, engines=('reference', 'auto', 'bf16')):
+def accuracy(seeds, epochs, engines=('reference', 'auto', 'bf16'), lr=1e-3):
     d = sample_data()
     tr, te = read_csv(d/'train.csv'), read_csv(d/'test_data.csv', labelled=False)
     truth = np.array([l.strip() for l in (d/'test_labels.csv').read_text().split()], dtype=object)
     out = []
     for seed in range(seeds):
         for eng in engines:
-            clf = InceptionTimeClassifier(epochs=epochs, seed=seed, verbose=False, progress=False, **ACCURACY_ENGINES[eng])
+            clf = InceptionTimeClassifier(epochs=epochs, lr=lr, seed=seed, verbose=False, progress=False, **ACCURACY_ENGINES[eng])
             t = time.perf_counter(); clf.fit(tr); secs = time.perf_counter() - t
             acc = float(np.mean([str(a) == str(b) for a, b in zip(clf.predict(te), truth)]))
-            out.append(dict(seed=seed, engine=eng, resolved=repr(clf._engine()), epochs=epochs, test_accuracy=acc, train_seconds=round(secs, 1)))
+            out.append(dict(seed=seed, engine=eng, resolved=repr(clf._engine()), epochs=epochs, lr=lr, test_accuracy=acc, train_seconds=round(secs, 1)))
             print(out[-1], flush=True)
     return out
 
@@ -113,6 +113,7 @@ def main(
     cases:str='seed 700x100,synth 2000x500,synth 2000x24', # Comma-separated data cases
     accuracy_seeds:int=0,   # Also compare seed-sample test accuracy (reference, auto, bf16) for this many seeds
     epochs:int=10,          # Epochs for the accuracy comparison
+    lr:float=1e-3,          # Learning rate for the accuracy comparison (the product's: 1e-4)
     out:str='speed.json',   # Result file in benchmarks/results
 ):
     if quick: steps, reps = 2, 3
@@ -128,7 +129,7 @@ def main(
                   f"infer {r['infer_series_s']:8.1f}/s x{r['infer_ratio']}  {r['gflops']:6.1f} GFLOP/s  rss {r['peak_rss_mb']} MB", flush=True)
     res = dict(info=info, rows=rows)
     if accuracy_seeds:
-        res['accuracy'] = acc = accuracy(accuracy_seeds, epochs)
+        res['accuracy'] = acc = accuracy(accuracy_seeds, epochs, lr=lr)
         for eng in ACCURACY_ENGINES:
             a = [r['test_accuracy'] for r in acc if r['engine'] == eng]
             print(f"{eng:10s} test accuracy per seed {a}, median {np.median(a):.3f}")
