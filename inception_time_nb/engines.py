@@ -14,7 +14,7 @@ from .ensemble import InceptionTime
 
 # %% auto #0
 __all__ = ['wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'fast_forward', 'bf16_supported', 'Engine', 'resolve_engine',
-           'engine_proba']
+           'inference_batch', 'engine_proba']
 
 # %% ../nbs/08_engines.ipynb #a2f9a042
 def wide_weight(block) -> torch.Tensor:
@@ -36,44 +36,68 @@ def good_fft_size(n:int) -> int:
         if m == 1: return n
         n += 1
 
+@functools.lru_cache(maxsize=64)
+def _tap_dft(ks:int, left:int, N:int, device:str):
+    "`D (fr, ks)`: the spectrum of a kernel whose tap k sits at `(left - k) mod N`; `E (ks, fr)`: its adjoint, for the gradient"
+    fr = N // 2 + 1
+    th = 2 * torch.pi * torch.arange(fr, dtype=torch.float64)[:, None] * (left - torch.arange(ks, dtype=torch.float64)) / N
+    D = torch.polar(torch.ones_like(th), -th)                                             # (fr, ks)
+    c = torch.full((fr, 1), 2.0, dtype=torch.float64); c[0] = 1                           # bins the real inverse counts twice
+    if N % 2 == 0: c[-1] = 1
+    E = (c * D.conj() / N).T                                                              # (ks, fr)
+    return D.to(device, torch.complex64), E.to(device, torch.complex64).contiguous()
+
+class _FFTConv(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, left):
+        bs, ci, L = x.shape; co, _, ks = w.shape
+        N = good_fft_size(L + ks - 1); fr = N // 2 + 1
+        D, _ = _tap_dft(ks, left, N, str(w.device))
+        H = (D @ w.permute(2, 1, 0).reshape(ks, ci * co).to(D.dtype)).view(fr, ci, co)                           # (fr, ci, co)
+        X = torch.fft.rfft(x, n=N).permute(2, 0, 1).contiguous()                                                  # (fr, bs, ci)
+        ctx.save_for_backward(X, H); ctx.dims = (ci, co, ks, L, N, left)
+        return torch.fft.irfft(torch.bmm(X, H).permute(1, 2, 0), n=N)[..., :L]
+
+    @staticmethod
+    def backward(ctx, g):
+        X, H = ctx.saved_tensors; ci, co, ks, L, N, left = ctx.dims
+        G = torch.fft.rfft(g, n=N).permute(2, 0, 1).contiguous()                                                  # (fr, bs, co)
+        gx = gw = None
+        if ctx.needs_input_grad[0]: gx = torch.fft.irfft(torch.bmm(G, H.mT.conj()).permute(1, 2, 0), n=N)[..., :L]
+        if ctx.needs_input_grad[1]:
+            _, E = _tap_dft(ks, left, N, str(g.device))
+            gw = (E @ torch.bmm(X.mT.conj(), G).view(-1, ci * co)).real.view(ks, ci, co).permute(2, 1, 0)          # (co, ci, ks)
+        return gx, gw, None
+
 def fft_conv1d(
     x:torch.Tensor,  # Input (bs, ci, seq_len)
     w:torch.Tensor,  # Weight (co, ci, ks)
     left:int,        # Zeros of padding on the left ('same': `same_padding(ks)[0]`)
 ) -> torch.Tensor:
-    "`conv1d` with `left` zeros on the left and `seq_len` outputs, through the rFFT (float32)"
+    "`conv1d` with `left` zeros on the left and `seq_len` outputs, through the rFFT (float32), with a hand-written backward"
     with torch.autocast(x.device.type, enabled=False):
-        x, w = x.float(), w.float()
-        bs, ci, L = x.shape; co, _, ks = w.shape
-        N = good_fft_size(L + ks - 1)
-        xf = torch.view_as_real(torch.fft.rfft(x, n=N))                       # (bs, ci, fr, 2)
-        xf = xf.permute(2, 0, 3, 1).reshape(-1, bs, 2 * ci)                   # (fr, bs, [re | im])
-        wr = torch.roll(F.pad(w.flip(-1), (0, N - ks)), left - ks + 1, -1)    # correlation as a circular convolution
-        wf = torch.view_as_real(torch.fft.rfft(wr, n=N)).permute(2, 1, 0, 3)  # (fr, ci, co, 2)
-        re, im = wf[..., 0], wf[..., 1]
-        wb = torch.cat([torch.cat([re, im], 2), torch.cat([-im, re], 2)], 1)  # (fr, 2ci, 2co)
-        of = torch.bmm(xf, wb).view(-1, bs, 2, co).permute(1, 3, 0, 2)        # (bs, co, fr, 2)
-        return torch.fft.irfft(torch.view_as_complex(of.contiguous()), n=N)[..., :L]
+        return _FFTConv.apply(x.float(), w.float(), left)
 
 # %% ../nbs/08_engines.ipynb #d2493885
 class _MaxPool3(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        p = F.pad(x, (1, 1), value=float('-inf'))
-        out = torch.maximum(torch.maximum(p[..., :-2], p[..., 1:-1]), p[..., 2:])
+        out = F.max_pool1d(x, 3, 1, 1)             # no gradient is recorded inside forward: the fast kernel, without indices
         ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        p = F.pad(x, (1, 1), value=float('-inf'))
-        first = p[..., :-2] == out                       # the left neighbour is the (first) maximum
-        mid = (p[..., 1:-1] == out) & ~first
-        last = ~(first | mid)
-        zero = g.new_zeros(())
-        gl, gm, gr = torch.where(first, g, zero), torch.where(mid, g, zero), torch.where(last, g, zero)
-        return gm + F.pad(gl[..., 1:], (0, 1)) + F.pad(gr[..., :-1], (1, 0))
+        left = torch.eq(x[..., :-1], out[..., 1:], out=torch.empty_like(out[..., 1:]))  # output t's maximum is first at t-1,
+        mid = torch.eq(x, out, out=torch.empty_like(x))                                  # else at t,
+        mid[..., 1:].mul_(1 - left)
+        gl, gm = g[..., 1:] * left, g * mid
+        gr = g - gm                                                                       # else at t+1
+        gr[..., 1:] -= gl
+        gm[..., :-1] += gl
+        gm[..., 1:] += gr[..., :-1]
+        return gm
 
 def maxpool3(x:torch.Tensor) -> torch.Tensor:
     "`MaxPool1d(3, stride=1, padding=1)(x)` with a fast backward that picks the same element on ties"
@@ -163,14 +187,19 @@ def resolve_engine(
     return Engine('fast', conv=conv, precision=precision, compile=compile is True)
 
 # %% ../nbs/08_engines.ipynb #0e2db408
-def engine_proba(model:InceptionTime, x, engine:Engine|None=None, bs:int=256) -> torch.Tensor:
-    "Each member's class probabilities `(models, n, c_out)` computed by `engine` (default: the reference)"
+def inference_batch(seq_len:int, steps:int=32768) -> int:
+    "Series per inference batch: about `steps` time steps, between 16 and 1024 series"
+    return max(16, min(1024, steps // max(seq_len, 1)))
+
+def engine_proba(model:InceptionTime, x, engine:Engine|None=None, bs:int|None=None) -> torch.Tensor:
+    "Each member's class probabilities `(models, n, c_out)` computed by `engine` (default: the reference), `bs` series at a time (default: `inference_batch`)"
     engine = engine or Engine()
     was_training, dev = model.training, next(model.parameters()).device
     model.eval()
     try:
         with torch.inference_mode():
             x = torch.as_tensor(x, dtype=torch.float32)
+            bs = bs or inference_batch(x.shape[-1])
             return torch.cat([torch.stack([engine.forward(m, x[i:i+bs].to(dev)) for m in model.members]).softmax(-1).cpu()
                               for i in range(0, len(x), bs)], 1)
     finally: model.train(was_training)

@@ -124,7 +124,7 @@ class InferenceApp:
     def __init__(self,
         model,                      # A fitted `InceptionTimeClassifier` or the folder it was saved to
         max_bytes:int=MAX_PAYLOAD,  # Largest request body accepted (413 above)
-        bs:int=256,                 # Series predicted at a time within a request
+        bs:int|None=None,           # Series predicted at a time within a request (default: about 32k time steps)
     ):
         self.clf, self.max_bytes, self.bs = load_model(model), max_bytes, bs
         self.clf.model_.eval()

@@ -118,7 +118,7 @@ class _Run:
 
 # %% ../nbs/04_train.ipynb #e887811a
 @torch.no_grad()
-def _validate(model, Xv, yv, bs=256, engine:Engine|None=None):
+def _validate(model, Xv, yv, bs=None, engine:Engine|None=None):
     "Per-member validation losses, and the ensemble's (loss, accuracy)"
     xs, ys = shard(Xv), shard(yv).cpu()                                 # this process's share (all of it in one process)
     sums = torch.zeros(len(model) + 2, dtype=torch.float64)              # members' summed losses, ensemble's, correct count
@@ -366,7 +366,7 @@ def _engine(self:InceptionTimeClassifier) -> Engine:
                           getattr(self, 'compile', 'auto'), self.device_, getattr(self, 'seq_len_', None))
 
 @patch
-def predict_proba(self:InceptionTimeClassifier, X, bs:int=256) -> np.ndarray:
+def predict_proba(self:InceptionTimeClassifier, X, bs:int|None=None) -> np.ndarray:
     "Class probabilities `(n, n_classes)`, columns in the order of `classes_`"
     self._check_fitted()
     src = X.source if isinstance(X, Dataset) else 'X'
@@ -374,7 +374,7 @@ def predict_proba(self:InceptionTimeClassifier, X, bs:int=256) -> np.ndarray:
     return engine_proba(self.model_, self.scaler_.transform(X), self._engine(), bs=bs).mean(0).numpy()
 
 @patch
-def predict(self:InceptionTimeClassifier, X, bs:int=256) -> np.ndarray:
+def predict(self:InceptionTimeClassifier, X, bs:int|None=None) -> np.ndarray:
     "Predicted labels, as given in training"
     idx = self.predict_proba(X, bs).argmax(1)
     return self.classes_[idx]
