@@ -4,7 +4,8 @@ For each data case (the seed sample 700 x 100; synthetic 2,000 x 500 with 5 clas
 and each engine (the reference float32 loop, the default 'auto', and every option shipped), it times a
 fixed number of lock-step training steps of a 5-member ensemble (batch 64, own batch order per member,
 exactly as `train_ensemble` does), round-robin over the engines so that a busy machine slows all alike,
-and reports medians: training series/s through all members, inference series/s (batch 256), the ratio
+and reports medians: training series/s through all members, inference series/s (512 series, in the
+engine's default batches of about 32k time steps, `inference_batch`), the ratio
 to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2) and the
 peak RSS. Results go to benchmarks/results/speed.json.
 
@@ -18,16 +19,22 @@ import torch.nn.functional as F
 from fastcore.script import call_parse
 from inception_time_nb.data import read_csv, sample_data, synth_ts, Scaler, class_order, encode_labels
 from inception_time_nb.ensemble import InceptionTime
-from inception_time_nb.engines import resolve_engine, engine_proba, bf16_supported
+from inception_time_nb.engines import resolve_engine, engine_proba, bf16_supported, inference_batch
 from inception_time_nb.train import _member_step, InceptionTimeClassifier
 
 ENGINES = {  # name: settings for resolve_engine
     'reference':        dict(engine='reference'),
     'auto':             dict(engine='auto'),
     'fft fp32':         dict(engine='fast', precision='fp32', conv='fft'),
-    'direct bf16':      dict(engine='fast', precision='bf16', conv='direct'),
+    'fft bf16':         dict(engine='fast', precision='bf16', conv='fft'),
     'direct fp32':      dict(engine='fast', precision='fp32', conv='direct'),
+    'direct bf16':      dict(engine='fast', precision='bf16', conv='direct'),
 }
+
+def cpu_name() -> str:
+    "The CPU's model name (Linux), else what `platform` knows"
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
 
 def conv_macs(net, c_in, L) -> int:
     "Multiply-accumulates of the convolutions and the head in one forward pass of one series"
@@ -69,18 +76,18 @@ def bench_case(name, steps, reps, engines, models=5, bs=64):
                 _member_step(net, opt, X[idx], y[idx], None if s['eng'].name == 'reference' else s['eng'])
             s['pos'] += bs
     Xi = X[:512] if len(X) >= 512 else X
-    for s in setups.values(): train_steps(s, 1); engine_proba(s['model'], Xi[:256], s['eng'], bs=256)   # warm-up
+    for s in setups.values(): train_steps(s, 1); engine_proba(s['model'], Xi[:256], s['eng'])   # warm-up
     for r in range(reps):
         for e, s in setups.items():
             t = time.perf_counter(); train_steps(s, steps); s['train'].append(steps * bs / (time.perf_counter() - t))
-            t = time.perf_counter(); engine_proba(s['model'], Xi, s['eng'], bs=256); s['infer'].append(len(Xi) / (time.perf_counter() - t))
+            t = time.perf_counter(); engine_proba(s['model'], Xi, s['eng']); s['infer'].append(len(Xi) / (time.perf_counter() - t))
     macs = conv_macs(setups[engines[0]]['model'].members[0], c_in, L)
     flop_per_series = 3 * 2 * macs * models
     rows, base = [], statistics.median(setups['reference']['train']) if 'reference' in setups else None
     base_i = statistics.median(setups['reference']['infer']) if 'reference' in setups else None
     for e, s in setups.items():
         tr, inf = statistics.median(s['train']), statistics.median(s['infer'])
-        rows.append(dict(case=name, engine=e, resolved=repr(s['eng']), train_series_s=round(tr, 1),
+        rows.append(dict(case=name, engine=e, resolved=repr(s['eng']), train_series_s=round(tr, 1), infer_batch=inference_batch(L),
                          train_ratio=round(tr / base, 2) if base else None, infer_series_s=round(inf, 1),
                          infer_ratio=round(inf / base_i, 2) if base_i else None,
                          gflops=round(tr * flop_per_series / 1e9, 1), train_runs=[round(v, 1) for v in s['train']],
@@ -109,16 +116,17 @@ def main(
     quick:bool=False,       # Fewer repeats and steps
     steps:int=3,            # Training steps (each through all members) per timed run
     reps:int=5,             # Timed runs per engine and case (median reported)
-    engines:str='',         # Comma-separated subset of: reference, auto, fft fp32, direct bf16, direct fp32
+    engines:str='',         # Comma-separated subset of: reference, auto, fft fp32, fft bf16, direct fp32, direct bf16
     cases:str='seed 700x100,synth 2000x500,synth 2000x24', # Comma-separated data cases
-    accuracy_seeds:int=0,   # Also compare seed-sample test accuracy (reference, auto, bf16) for this many seeds
+    accuracy_seeds:int=0,   # Also compare seed-sample test accuracy for this many seeds
+    accuracy_engines:str='reference,auto,bf16', # Engines for the accuracy comparison
     epochs:int=10,          # Epochs for the accuracy comparison
     lr:float=1e-3,          # Learning rate for the accuracy comparison (the product's: 1e-4)
     out:str='speed.json',   # Result file in benchmarks/results
 ):
     if quick: steps, reps = 2, 3
     names = [e.strip() for e in engines.split(',') if e.strip()] or list(ENGINES)
-    info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(),
+    info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_name(),
                 bf16_native=bf16_supported('cpu'), steps=steps, reps=reps, batch_size=64, models=5)
     print(info)
     rows = []
@@ -129,8 +137,9 @@ def main(
                   f"infer {r['infer_series_s']:8.1f}/s x{r['infer_ratio']}  {r['gflops']:6.1f} GFLOP/s  rss {r['peak_rss_mb']} MB", flush=True)
     res = dict(info=info, rows=rows)
     if accuracy_seeds:
-        res['accuracy'] = acc = accuracy(accuracy_seeds, epochs, lr=lr)
-        for eng in ACCURACY_ENGINES:
+        acc_engines = [e.strip() for e in accuracy_engines.split(',') if e.strip()]
+        res['accuracy'] = acc = accuracy(accuracy_seeds, epochs, acc_engines, lr=lr)
+        for eng in acc_engines:
             a = [r['test_accuracy'] for r in acc if r['engine'] == eng]
             print(f"{eng:10s} test accuracy per seed {a}, median {np.median(a):.3f}")
     p = Path(__file__).parent/'results'/out
