@@ -5,14 +5,16 @@ and each engine (the reference float32 loop, the default 'auto', and every optio
 fixed number of lock-step training steps of a 5-member ensemble (batch 64, own batch order per member,
 exactly as `train_ensemble` does), round-robin over the engines so that a busy machine slows all alike,
 and reports medians: training series/s through all members, inference series/s (512 series, in the
-engine's default batches of about 32k time steps, `inference_batch`), the ratio
-to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2) and the
-peak RSS. Results go to benchmarks/results/speed.json.
+engine's default batches of at most 256 series and about 32k time steps, `inference_batch`, and in batches of 256), the ratio
+to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2), and each
+engine's memory, measured in a fresh process (Linux): the RSS once data and model are ready, and the peak
+RSS during one training step through all members and a prediction of 512 series. Results go to
+benchmarks/results/speed.json.
 
     python benchmarks/speed.py --quick          # fewer repeats (~3 min on 2 cores)
     python benchmarks/speed.py --cases '' --accuracy_seeds 3   # seed-sample test accuracy: reference, default, bf16
 """
-import json, time, platform, resource, statistics, sys
+import gc, json, time, platform, resource, statistics, subprocess, sys
 from pathlib import Path
 import numpy as np, torch
 import torch.nn.functional as F
@@ -46,6 +48,46 @@ def conv_macs(net, c_in, L) -> int:
 
 def peak_rss_mb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+def probe_memory(case, engine, models=5, bs=64) -> dict:
+    "Peak RSS of a fresh process that loads `case`, trains one step of `engine` through all members and predicts 512 series"
+    code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import speed; "
+            f"print(json.dumps(speed._probe({case!r}, {engine!r}, {models}, {bs})))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+def _probe(case, engine, models, bs):
+    X, y = load_case(case)
+    s = make_setup(engine, X, y, models)
+    gc.collect(); Path('/proc/self/clear_refs').write_text('5')   # the high-water mark restarts from here (Linux)
+    ready = _status_mb('VmRSS')
+    train_steps(s, 1, X, y, bs); engine_proba(s['model'], X[:512], s['eng'])
+    return dict(ready_rss_mb=round(ready), peak_rss_mb=round(_status_mb('VmHWM')))
+
+def _status_mb(field) -> float:
+    "A memory figure of this process from /proc/self/status (Linux), in MB"
+    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith(field + ':')) / 1024
+
+def make_setup(e, X, y, models):
+    "An ensemble with the same initial weights for every engine, its optimisers and its members' batch orders"
+    n, c_in, L = X.shape
+    model = InceptionTime(c_in, int(y.max()) + 1, models, seed=0)
+    eng = resolve_engine(**ENGINES[e], device='cpu', seq_len=L)
+    fe = None if eng.name == 'reference' else True
+    opts = [torch.optim.Adam(m.parameters(), lr=1e-3, foreach=fe) for m in model.members]
+    perms = [torch.randperm(n, generator=torch.Generator().manual_seed(1009 + i)) for i in range(models)]
+    return dict(model=model, eng=eng, opts=opts, perms=perms, pos=0, train=[], infer=[], infer256=[])
+
+def train_steps(s, k, X, y, bs):
+    "`k` lock-step training steps, each member on its own next batch, as `train_ensemble` does"
+    s['model'].train()
+    n = len(X)
+    for _ in range(k):
+        i = s['pos'] % (n - bs + 1)
+        for net, opt, perm in zip(s['model'].members, s['opts'], s['perms']):
+            idx = perm[i:i+bs]
+            _member_step(net, opt, X[idx], y[idx], None if s['eng'].name == 'reference' else s['eng'])
+        s['pos'] += bs
+
 def load_case(name):
     if name == 'seed 700x100':
         ds = read_csv(sample_data()/'train.csv'); X, y = ds.X, ds.y
@@ -58,40 +100,28 @@ def bench_case(name, steps, reps, engines, models=5, bs=64):
     X, y = load_case(name)
     n, c_in, L = X.shape
     c_out = int(y.max()) + 1
-    setups = {}
-    for e in engines:
-        model = InceptionTime(c_in, c_out, models, seed=0)   # same initial weights for every engine
-        eng = resolve_engine(**ENGINES[e], device='cpu', seq_len=L)
-        fe = None if eng.name == 'reference' else True
-        opts = [torch.optim.Adam(m.parameters(), lr=1e-3, foreach=fe) for m in model.members]
-        gens = [torch.Generator().manual_seed(1009 + i) for i in range(models)]
-        perms = [torch.randperm(n, generator=g) for g in gens]
-        setups[e] = dict(model=model, eng=eng, opts=opts, perms=perms, pos=0, train=[], infer=[])
-    def train_steps(s, k):
-        s['model'].train()
-        for _ in range(k):
-            i = s['pos'] % (n - bs + 1)
-            for net, opt, perm in zip(s['model'].members, s['opts'], s['perms']):
-                idx = perm[i:i+bs]
-                _member_step(net, opt, X[idx], y[idx], None if s['eng'].name == 'reference' else s['eng'])
-            s['pos'] += bs
+    setups = {e: make_setup(e, X, y, models) for e in engines}
     Xi = X[:512] if len(X) >= 512 else X
-    for s in setups.values(): train_steps(s, 1); engine_proba(s['model'], Xi[:256], s['eng'])   # warm-up
+    for s in setups.values(): train_steps(s, 1, X, y, bs); engine_proba(s['model'], Xi[:256], s['eng'])   # warm-up
     for r in range(reps):
         for e, s in setups.items():
-            t = time.perf_counter(); train_steps(s, steps); s['train'].append(steps * bs / (time.perf_counter() - t))
+            t = time.perf_counter(); train_steps(s, steps, X, y, bs); s['train'].append(steps * bs / (time.perf_counter() - t))
             t = time.perf_counter(); engine_proba(s['model'], Xi, s['eng']); s['infer'].append(len(Xi) / (time.perf_counter() - t))
+            t = time.perf_counter(); engine_proba(s['model'], Xi, s['eng'], bs=256); s['infer256'].append(len(Xi) / (time.perf_counter() - t))
     macs = conv_macs(setups[engines[0]]['model'].members[0], c_in, L)
     flop_per_series = 3 * 2 * macs * models
     rows, base = [], statistics.median(setups['reference']['train']) if 'reference' in setups else None
     base_i = statistics.median(setups['reference']['infer']) if 'reference' in setups else None
+    base_256 = statistics.median(setups['reference']['infer256']) if 'reference' in setups else None
     for e, s in setups.items():
-        tr, inf = statistics.median(s['train']), statistics.median(s['infer'])
+        tr, inf, i256 = statistics.median(s['train']), statistics.median(s['infer']), statistics.median(s['infer256'])
         rows.append(dict(case=name, engine=e, resolved=repr(s['eng']), train_series_s=round(tr, 1), infer_batch=inference_batch(L),
                          train_ratio=round(tr / base, 2) if base else None, infer_series_s=round(inf, 1),
-                         infer_ratio=round(inf / base_i, 2) if base_i else None,
+                         infer_ratio=round(inf / base_i, 2) if base_i else None, infer256_series_s=round(i256, 1),
+                         infer256_ratio=round(i256 / base_256, 2) if base_256 else None,
+                         **probe_memory(name, e, models, bs),
                          gflops=round(tr * flop_per_series / 1e9, 1), train_runs=[round(v, 1) for v in s['train']],
-                         peak_rss_mb=round(peak_rss_mb())))
+                         process_peak_rss_mb=round(peak_rss_mb())))
     return rows
 
 ACCURACY_ENGINES = {'reference': dict(engine='reference'), 'auto': dict(engine='auto'),
@@ -134,7 +164,8 @@ def main(
         for r in bench_case(case, steps, reps, names):
             rows.append(r)
             print(f"{r['case']:15s} {r['engine']:12s} train {r['train_series_s']:7.1f}/s x{r['train_ratio']}  "
-                  f"infer {r['infer_series_s']:8.1f}/s x{r['infer_ratio']}  {r['gflops']:6.1f} GFLOP/s  rss {r['peak_rss_mb']} MB", flush=True)
+                  f"infer {r['infer_series_s']:8.1f}/s x{r['infer_ratio']} (batch {r['infer_batch']}), {r['infer256_series_s']:8.1f}/s x{r['infer256_ratio']} (batch 256)  "
+                  f"{r['gflops']:6.1f} GFLOP/s  rss {r['ready_rss_mb']} -> peak {r['peak_rss_mb']} MB", flush=True)
     res = dict(info=info, rows=rows)
     if accuracy_seeds:
         acc_engines = [e.strip() for e in accuracy_engines.split(',') if e.strip()]

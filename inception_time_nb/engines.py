@@ -187,9 +187,9 @@ def resolve_engine(
     return Engine('fast', conv=conv, precision=precision, compile=compile is True)
 
 # %% ../nbs/08_engines.ipynb #0e2db408
-def inference_batch(seq_len:int, steps:int=32768) -> int:
-    "Series per inference batch: about `steps` time steps, between 16 and 1024 series"
-    return max(16, min(1024, steps // max(seq_len, 1)))
+def inference_batch(seq_len:int, steps:int=32768, most:int=256) -> int:
+    "Series per inference batch: about `steps` time steps, between 16 and `most` series"
+    return max(16, min(most, steps // max(seq_len, 1)))
 
 def engine_proba(model:InceptionTime, x, engine:Engine|None=None, bs:int|None=None) -> torch.Tensor:
     "Each member's class probabilities `(models, n, c_out)` computed by `engine` (default: the reference), `bs` series at a time (default: `inference_batch`)"
