@@ -22,11 +22,12 @@ from fastcore.script import call_parse
 from inception_time_nb.data import read_csv, sample_data, synth_ts, Scaler, class_order, encode_labels
 from inception_time_nb.ensemble import InceptionTime
 from inception_time_nb.engines import resolve_engine, engine_proba, bf16_supported, inference_batch
-from inception_time_nb.train import _member_step, InceptionTimeClassifier
+from inception_time_nb.train import _member_step, run_members, InceptionTimeClassifier
 
 ENGINES = {  # name: settings for resolve_engine
     'reference':        dict(engine='reference'),
     'auto':             dict(engine='auto'),
+    'auto 1-thread':    dict(engine='auto', threads=1),
     'fft fp32':         dict(engine='fast', precision='fp32', conv='fft'),
     'fft bf16':         dict(engine='fast', precision='bf16', conv='fft'),
     'direct fp32':      dict(engine='fast', precision='fp32', conv='direct'),
@@ -78,15 +79,15 @@ def make_setup(e, X, y, models):
     return dict(model=model, eng=eng, opts=opts, perms=perms, pos=0, train=[], infer=[], infer256=[])
 
 def train_steps(s, k, X, y, bs):
-    "`k` lock-step training steps, each member on its own next batch, as `train_ensemble` does"
+    "`k` training steps of every member, each on its own next batch, through `run_members` as `train_ensemble` does"
     s['model'].train()
-    n = len(X)
-    for _ in range(k):
-        i = s['pos'] % (n - bs + 1)
-        for net, opt, perm in zip(s['model'].members, s['opts'], s['perms']):
-            idx = perm[i:i+bs]
-            _member_step(net, opt, X[idx], y[idx], None if s['eng'].name == 'reference' else s['eng'])
-        s['pos'] += bs
+    n, members, eng = len(X), s['model'].members, s['eng']
+    def step(m, j):
+        i = (s['pos'] + j * bs) % (n - bs + 1)
+        idx = s['perms'][m][i:i+bs]
+        _member_step(members[m], s['opts'][m], X[idx], y[idx], None if eng.name == 'reference' else eng)
+    run_members([k] * len(members), step, min(eng.threads, len(members)))
+    s['pos'] += k * bs
 
 def load_case(name):
     if name == 'seed 700x100':
@@ -146,7 +147,7 @@ def main(
     quick:bool=False,       # Fewer repeats and steps
     steps:int=3,            # Training steps (each through all members) per timed run
     reps:int=5,             # Timed runs per engine and case (median reported)
-    engines:str='',         # Comma-separated subset of: reference, auto, fft fp32, fft bf16, direct fp32, direct bf16
+    engines:str='',         # Comma-separated subset of: reference, auto, auto 1-thread, fft fp32, fft bf16, direct fp32, direct bf16
     cases:str='seed 700x100,synth 2000x500,synth 2000x24', # Comma-separated data cases
     accuracy_seeds:int=0,   # Also compare seed-sample test accuracy for this many seeds
     accuracy_engines:str='reference,auto,bf16', # Engines for the accuracy comparison

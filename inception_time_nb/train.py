@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #85f60e15
 from __future__ import annotations
-import copy, hashlib, inspect, json, math, sys, time, warnings
+import copy, hashlib, inspect, json, math, sys, threading, time, warnings
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -17,13 +17,13 @@ import inception_time_nb
 from .data import (DataError, Dataset, Scaler, to_3d, check_like, class_order, encode_labels,
                                     decode_labels, atomic_write, synth_ts)
 from .ensemble import InceptionTime
-from .engines import Engine, resolve_engine, engine_proba
+from .engines import Engine, resolve_engine, engine_proba, torch_threads
 from .distributed import (init_distributed, process_device, world_size, is_main, all_reduce_sum,
                                             broadcast_object, broadcast_state, barrier, shard, wrap_members)
 
 # %% auto #0
-__all__ = ['METRICS', 'FORMAT', 'metric_line', 'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'train_ensemble',
-           'plot_history', 'InceptionTimeClassifier']
+__all__ = ['METRICS', 'FORMAT', 'metric_line', 'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'run_members',
+           'train_ensemble', 'plot_history', 'InceptionTimeClassifier']
 
 # %% ../nbs/04_train.ipynb #ffb15448
 METRICS = ('train_loss', 'train_accuracy', 'valid_loss', 'valid_accuracy')
@@ -77,6 +77,39 @@ def load_state(path) -> tuple:
     return unflatten_state(meta.pop('state'), tensors), meta
 
 # %% ../nbs/04_train.ipynb #3e590d6d
+def run_members(
+    counts:list,     # Steps of each member
+    step,            # `step(k, j)`: member k's j-th step
+    workers:int=1,   # Threads; each member's steps stay in order and never run two at a time
+):
+    "Every member's steps: batch by batch in one thread, or in `workers` threads that each take the free member furthest behind"
+    if workers <= 1:
+        for j in range(max(counts, default=0)):
+            for k, c in enumerate(counts):
+                if j < c: step(k, j)
+        return
+    done, busy, cond, errors = [0] * len(counts), set(), threading.Condition(), []
+    def worker():
+        while True:
+            with cond:
+                free = []
+                while not errors:
+                    free = [k for k, c in enumerate(counts) if k not in busy and done[k] < c]
+                    if free or all(d >= c for d, c in zip(done, counts)): break
+                    cond.wait()
+                if errors or not free: return
+                k = min(free, key=done.__getitem__); j = done[k]; done[k] += 1; busy.add(k)
+            try: step(k, j)
+            except BaseException as e:
+                with cond: errors.append(e); cond.notify_all()
+                return
+            with cond: busy.discard(k); cond.notify_all()
+    with torch_threads(max(1, torch.get_num_threads() // workers)):
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+    if errors: raise errors[0]
+
 def _member_step(net, opt, xb, yb, engine:Engine|None=None, scale:float|None=None):
     "One Adam step of one member on its own batch; returns (summed loss, correct count)"
     out = net(xb) if engine is None else engine.forward(net, xb)
@@ -160,6 +193,7 @@ def train_ensemble(
     precision:str='auto',       # 'auto', 'fp32' or 'bf16' (fast engine; see `resolve_engine`)
     conv:str='auto',            # 'auto', 'fft' or 'direct' wide convolutions (fast engine)
     compile:bool|str='auto',    # torch.compile the members' forward (fast engine; 'auto' = off)
+    threads:int|str='auto',     # Members trained at once, one thread each (fast engine, CPU, one process; see `resolve_engine`)
     sync_bn:bool|str='auto',    # Under torchrun: synchronise BatchNorm across processes ('auto': on GPUs)
 ) -> list:
     "Train every member of `model` on its own batch order; keep each member's best epoch. Returns the history"
@@ -171,7 +205,7 @@ def train_ensemble(
     world, main = world_size(), is_main()
     if batch_size < world: raise ValueError(f"batch_size: got {batch_size} for {world} processes; each needs a share of every batch")
     verbose, progress = verbose and main, progress and main
-    eng = engine if isinstance(engine, Engine) else resolve_engine(engine, precision, conv, compile, X.device, X.shape[-1])
+    eng = engine if isinstance(engine, Engine) else resolve_engine(engine, precision, conv, compile, X.device, X.shape[-1], threads=threads)
     run = _Run(model, lr, schedule, seed, foreach=None if eng.name == 'reference' else True)
     fp = _fingerprint(X, y, X_valid, y_valid, lr=lr, lr_decay=lr_decay, batch_size=batch_size, schedule=schedule,
                       seed=seed, models=len(model), n_params=sum(p.numel() for p in model.parameters()))
@@ -186,20 +220,22 @@ def train_ensemble(
         for g, s in zip(run.gens, broadcast_object([g.get_state() for g in run.gens])): g.set_state(s)
         nets, step_engine = wrap_members(model, eng, sync_bn), None
     else: nets, step_engine = list(model.members), eng
+    workers = min(eng.threads, len(nets)) if world == 1 and X.device.type == 'cpu' else 1
     show = progress and (IN_NOTEBOOK or sys.stdout.isatty())
     epochs_left = range(run.epoch, epochs)
     for epoch in (progress_bar(epochs_left, leave=False) if show and len(epochs_left) else epochs_left):
         model.train()
         perms = [torch.randperm(n, generator=g).to(X.device) for g in run.gens]
-        tot_loss = torch.zeros(len(model), dtype=torch.float64, device=X.device)
-        tot_ok = torch.zeros(len(model), dtype=torch.int64, device=X.device)
-        for i in range(0, n, batch_size):
-            for k, (net, opt, perm) in enumerate(zip(nets, run.opts, perms)):
-                idx = perm[i:i+batch_size]
-                scale = None if world == 1 else world / len(idx)   # DDP averages over processes: mean of the global batch
-                idx = shard(idx)
-                l, ok = _member_step(net, opt, X[idx], y[idx], step_engine, scale)
-                tot_loss[k] += l; tot_ok[k] += ok
+        sums = [[torch.zeros((), dtype=torch.float64, device=X.device), torch.zeros((), dtype=torch.int64, device=X.device)]
+                for _ in nets]
+        def step(k, j):   # member k's j-th batch of the epoch
+            idx = perms[k][j * batch_size:(j + 1) * batch_size]
+            scale = None if world == 1 else world / len(idx)   # DDP averages over processes: mean of the global batch
+            idx = shard(idx)
+            l, ok = _member_step(nets[k], run.opts[k], X[idx], y[idx], step_engine, scale)
+            sums[k][0] += l; sums[k][1] += ok
+        run_members([math.ceil(n / batch_size)] * len(nets), step, workers)
+        tot_loss, tot_ok = (torch.stack([s[j] for s in sums]) for j in (0, 1))
         all_reduce_sum(tot_loss); all_reduce_sum(tot_ok)
         member_train_loss = (tot_loss / n).tolist()
         m = dict(train_loss=float(np.mean(member_train_loss)), train_accuracy=tot_ok.sum().item() / (n * len(model)))
@@ -265,6 +301,7 @@ class InceptionTimeClassifier:
         precision:str='auto',    # 'auto', 'fp32' or 'bf16' (bfloat16 autocast of the 1x1 convolutions; fast engine)
         conv:str='auto',         # 'auto', 'fft' or 'direct' wide convolutions (fast engine)
         compile:bool|str='auto', # torch.compile each member's forward (fast engine; 'auto' = off)
+        threads:int|str='auto',  # Members trained at once, one thread each ('auto': 2 on a CPU for series up to 250 steps; 1 = in turn)
     ):
         for k, v in locals().items():
             if k != 'self': setattr(self, k, v)
@@ -363,7 +400,8 @@ def fit(self:InceptionTimeClassifier,
 def _engine(self:InceptionTimeClassifier) -> Engine:
     "The resolved engine for this estimator's settings, device and series length"
     return resolve_engine(getattr(self, 'engine', 'auto'), getattr(self, 'precision', 'auto'), getattr(self, 'conv', 'auto'),
-                          getattr(self, 'compile', 'auto'), self.device_, getattr(self, 'seq_len_', None))
+                          getattr(self, 'compile', 'auto'), self.device_, getattr(self, 'seq_len_', None),
+                          threads=getattr(self, 'threads', 'auto'))
 
 @patch
 def predict_proba(self:InceptionTimeClassifier, X, bs:int|None=None) -> np.ndarray:
