@@ -107,7 +107,12 @@ def run_members(
     with torch_threads(max(1, torch.get_num_threads() // workers)):
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
         for t in threads: t.start()
-        for t in threads: t.join()
+        try:
+            for t in threads: t.join()
+        except BaseException as e:   # Ctrl-C: the threads finish the step they are in and stop, before the caller goes on
+            with cond: errors.append(e); cond.notify_all()
+            for t in threads: t.join()
+            raise
     if errors: raise errors[0]
 
 def _member_step(net, opt, xb, yb, engine:Engine|None=None, scale:float|None=None):
