@@ -2,17 +2,18 @@
 
 For each data case (the seed sample 700 x 100; synthetic 2,000 x 500 with 5 classes; synthetic 2,000 x 24)
 and each engine (the reference float32 loop, the default 'auto', and every option shipped), it times a
-fixed number of lock-step training steps of a 5-member ensemble (batch 64, own batch order per member,
-exactly as `train_ensemble` does), round-robin over the engines so that a busy machine slows all alike,
-and reports medians: training series/s through all members, inference series/s (512 series, in the
-engine's default batches of at most 256 series and about 32k time steps, `inference_batch`, and in batches of 256), the ratio
-to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2), and each
+fixed number of training steps of a 5-member ensemble (batch 64, own batch order per member, members
+run by `run_members` in the engine's threads, as `train_ensemble` does), round-robin over the engines so
+that a busy machine slows all alike, and reports medians: training series/s through all members,
+inference series/s (512 series, in the engine's batches of at most 256 series and about 32k time steps,
+`inference_batch`, and in batches of 256), the ratio to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2), and each
 engine's memory, measured in a fresh process (Linux): the RSS once data and model are ready, and the peak
 RSS during one training step through all members and a prediction of 512 series. Results go to
 benchmarks/results/speed.json.
 
     python benchmarks/speed.py --quick          # fewer repeats (~3 min on 2 cores)
     python benchmarks/speed.py --cases '' --accuracy_seeds 3   # seed-sample test accuracy: reference, default, bf16
+    python benchmarks/speed.py --engines 'reference,auto,auto 1-thread'   # a subset of the engines
 """
 import gc, json, time, platform, resource, statistics, subprocess, sys
 from pathlib import Path
@@ -51,7 +52,7 @@ def peak_rss_mb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_m
 
 def probe_memory(case, engine, models=5, bs=64) -> dict:
     "Peak RSS of a fresh process that loads `case`, trains one step of `engine` through all members and predicts 512 series"
-    code = (f"import json, resource, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import speed; "
+    code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import speed; "
             f"print(json.dumps(speed._probe({case!r}, {engine!r}, {models}, {bs})))")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])

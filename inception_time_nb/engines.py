@@ -154,7 +154,7 @@ class Engine:
     conv:str='direct'         # 'fft' or 'direct' wide convolutions (fast engine)
     precision:str='fp32'      # 'fp32' or 'bf16' (autocast of the 1x1 convolutions)
     compile:bool=False        # torch.compile each member's forward
-    threads:int=1             # Members trained at once in training, each in its own thread (CPU, one process)
+    threads:int=1             # Members trained at once, each in its own thread (training on a CPU, one process)
     _compiled:dict = field(default_factory=dict, repr=False, compare=False)
 
     def _fn(self, net):
