@@ -3,8 +3,7 @@
 For each data case (the seed sample 700 x 100; synthetic 2,000 x 500 with 5 classes; synthetic 2,000 x 24)
 and each engine (the reference float32 loop, the default 'auto', and every option shipped), it times a
 fixed number of training steps of a 5-member ensemble (batch 64, own batch order per member, members
-run by `run_members` in the engine's threads and, for the fast engines, inside `keep_heap`, as
-`train_ensemble` does), round-robin over the engines so
+run by `run_members` in the engine's threads, as `train_ensemble` does), round-robin over the engines so
 that a busy machine slows all alike, and reports medians: training series/s through all members,
 inference series/s (512 series, in the engine's batches of at most 256 series and about 32k time steps,
 `inference_batch`, and in batches of 256), the ratio to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2), and each
@@ -23,7 +22,7 @@ import torch.nn.functional as F
 from fastcore.script import call_parse
 from inception_time_nb.data import read_csv, sample_data, synth_ts, Scaler, class_order, encode_labels
 from inception_time_nb.ensemble import InceptionTime
-from inception_time_nb.engines import resolve_engine, engine_proba, bf16_supported, inference_batch, keep_heap
+from inception_time_nb.engines import resolve_engine, engine_proba, bf16_supported, inference_batch
 from inception_time_nb.train import _member_step, run_members, InceptionTimeClassifier
 
 ENGINES = {  # name: settings for resolve_engine
@@ -81,14 +80,14 @@ def make_setup(e, X, y, models):
     return dict(model=model, eng=eng, opts=opts, perms=perms, pos=0, train=[], infer=[], infer256=[])
 
 def train_steps(s, k, X, y, bs):
-    "`k` training steps of every member, each on its own next batch, through `run_members` as `train_ensemble` does (inside `keep_heap` for the engines that use it; entered per call, so each timed run starts with the memory returned)"
+    "`k` training steps of every member, each on its own next batch, through `run_members` as `train_ensemble` does"
     s['model'].train()
     n, members, eng = len(X), s['model'].members, s['eng']
     def step(m, j):
         i = (s['pos'] + j * bs) % (n - bs + 1)
         idx = s['perms'][m][i:i+bs]
         _member_step(members[m], s['opts'][m], X[idx], y[idx], None if eng.name == 'reference' else eng)
-    with keep_heap(eng.keep_heap): run_members([k] * len(members), step, min(eng.threads, len(members)))
+    run_members([k] * len(members), step, min(eng.threads, len(members)))
     s['pos'] += k * bs
 
 def load_case(name):

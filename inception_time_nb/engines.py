@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_engines.ipynb #7d97586d
 from __future__ import annotations
-import ctypes, functools, sys
+import functools
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
@@ -16,7 +16,7 @@ from .ensemble import InceptionTime
 
 # %% auto #0
 __all__ = ['wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'bn_relu', 'fast_forward', 'bf16_supported', 'torch_threads',
-           'keep_heap', 'Engine', 'resolve_engine', 'inference_batch', 'engine_proba']
+           'Engine', 'resolve_engine', 'inference_batch', 'engine_proba']
 
 # %% ../nbs/08_engines.ipynb #a2f9a042
 def wide_weight(block) -> torch.Tensor:
@@ -206,32 +206,6 @@ def torch_threads(n:int):
     try: yield
     finally: torch.set_num_threads(old)
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # glibc's mallopt parameters
-
-@functools.lru_cache(maxsize=1)
-def _glibc():
-    "The process's C library if it is glibc (with `mallopt` and `malloc_trim`), else None"
-    if not sys.platform.startswith('linux'): return None
-    try:
-        libc = ctypes.CDLL(None)
-        libc.gnu_get_libc_version, libc.mallopt, libc.malloc_trim
-        return libc
-    except (OSError, AttributeError): return None
-
-@contextmanager
-def keep_heap(
-    on:bool=True,           # False: change nothing
-    keep:int=2**30,         # Free memory glibc may keep at the top of a heap while inside (bytes)
-):
-    "Inside: glibc keeps freed memory for the next training step instead of returning it to the system and faulting it back in. On leaving: free pages go back (`malloc_trim`), and glibc keeps its own dynamic thresholds' upper bounds"
-    libc = _glibc() if on else None
-    if libc is None: yield; return
-    libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20); libc.mallopt(_M_TRIM_THRESHOLD, keep)
-    try: yield
-    finally:
-        libc.mallopt(_M_TRIM_THRESHOLD, 64 * 2**20)
-        libc.malloc_trim(0)
-
 @dataclass
 class Engine:
     "How the members' forward passes are computed; the training method is the same for every engine"
@@ -240,7 +214,6 @@ class Engine:
     precision:str='fp32'      # 'fp32' or 'bf16' (autocast of the 1x1 convolutions)
     compile:bool=False        # torch.compile each member's forward
     threads:int=1             # Members trained at once, each in its own thread (training on a CPU, one process)
-    keep_heap:bool=False      # Train inside `keep_heap` (CPU, glibc)
     _compiled:dict = field(default_factory=dict, repr=False, compare=False)
 
     def _fn(self, net):
@@ -285,8 +258,7 @@ def resolve_engine(
     if conv == 'auto': conv = 'fft' if device.type == 'cpu' and (seq_len is None or seq_len >= fft_min_len) else 'direct'
     if threads == 'auto':
         threads = 2 if device.type == 'cpu' and torch.get_num_threads() >= 2 and seq_len is not None and seq_len <= threads_max_len else 1
-    return Engine('fast', conv=conv, precision=precision, compile=compile is True, threads=threads,
-                  keep_heap=device.type == 'cpu' and _glibc() is not None)
+    return Engine('fast', conv=conv, precision=precision, compile=compile is True, threads=threads)
 
 # %% ../nbs/08_engines.ipynb #0e2db408
 def inference_batch(seq_len:int, steps:int=32768, most:int=256) -> int:

@@ -17,7 +17,7 @@ import inception_time_nb
 from .data import (DataError, Dataset, Scaler, to_3d, check_like, class_order, encode_labels,
                                     decode_labels, atomic_write, synth_ts)
 from .ensemble import InceptionTime
-from .engines import Engine, resolve_engine, engine_proba, torch_threads, keep_heap
+from .engines import Engine, resolve_engine, engine_proba, torch_threads
 from .distributed import (init_distributed, process_device, world_size, is_main, all_reduce_sum,
                                             broadcast_object, broadcast_state, barrier, shard, wrap_members)
 
@@ -228,39 +228,38 @@ def train_ensemble(
     workers = min(eng.threads, len(nets)) if world == 1 and X.device.type == 'cpu' else 1
     show = progress and (IN_NOTEBOOK or sys.stdout.isatty())
     epochs_left = range(run.epoch, epochs)
-    with keep_heap(eng.keep_heap and X.device.type == 'cpu'):   # freed memory kept for the next step (fast engine; see `keep_heap`)
-        for epoch in (progress_bar(epochs_left, leave=False) if show and len(epochs_left) else epochs_left):
-            model.train()
-            perms = [torch.randperm(n, generator=g).to(X.device) for g in run.gens]
-            sums = [[torch.zeros((), dtype=torch.float64, device=X.device), torch.zeros((), dtype=torch.int64, device=X.device)]
-                    for _ in nets]
-            def step(k, j):   # member k's j-th batch of the epoch
-                idx = perms[k][j * batch_size:(j + 1) * batch_size]
-                scale = None if world == 1 else world / len(idx)   # DDP averages over processes: mean of the global batch
-                idx = shard(idx)
-                l, ok = _member_step(nets[k], run.opts[k], X[idx], y[idx], step_engine, scale)
-                sums[k][0] += l; sums[k][1] += ok
-            run_members([math.ceil(n / batch_size)] * len(nets), step, workers)
-            tot_loss, tot_ok = (torch.stack([s[j] for s in sums]) for j in (0, 1))
-            all_reduce_sum(tot_loss); all_reduce_sum(tot_ok)
-            member_train_loss = (tot_loss / n).tolist()
-            m = dict(train_loss=float(np.mean(member_train_loss)), train_accuracy=tot_ok.sum().item() / (n * len(model)))
-            if has_valid:
-                member_sel_loss, m['valid_loss'], m['valid_accuracy'] = _validate(model, X_valid, y_valid, engine=eng)
-            else: member_sel_loss = member_train_loss
-            for k, net in enumerate(model.members):
-                if member_sel_loss[k] < run.best_loss[k]:
-                    run.best_loss[k], run.best_epoch[k] = member_sel_loss[k], epoch + 1
-                    run.best_state[k] = copy.deepcopy(net.state_dict())
-                if run.scheds: run.scheds[k].step(member_train_loss[k])
-                else:
-                    for g in run.opts[k].param_groups: g['lr'] *= lr_decay
-            m['lr'] = run.opts[0].param_groups[0]['lr']
-            run.epoch = epoch + 1
-            run.history.append(dict(epoch=epoch + 1, **m))
-            if verbose: print(metric_line(epoch + 1, m), flush=True)
-            if checkpoint is not None and main: save_state(checkpoint, run.state(), meta=dict(fingerprint=fp))
-            for cb in callbacks: cb(epoch + 1, m)
+    for epoch in (progress_bar(epochs_left, leave=False) if show and len(epochs_left) else epochs_left):
+        model.train()
+        perms = [torch.randperm(n, generator=g).to(X.device) for g in run.gens]
+        sums = [[torch.zeros((), dtype=torch.float64, device=X.device), torch.zeros((), dtype=torch.int64, device=X.device)]
+                for _ in nets]
+        def step(k, j):   # member k's j-th batch of the epoch
+            idx = perms[k][j * batch_size:(j + 1) * batch_size]
+            scale = None if world == 1 else world / len(idx)   # DDP averages over processes: mean of the global batch
+            idx = shard(idx)
+            l, ok = _member_step(nets[k], run.opts[k], X[idx], y[idx], step_engine, scale)
+            sums[k][0] += l; sums[k][1] += ok
+        run_members([math.ceil(n / batch_size)] * len(nets), step, workers)
+        tot_loss, tot_ok = (torch.stack([s[j] for s in sums]) for j in (0, 1))
+        all_reduce_sum(tot_loss); all_reduce_sum(tot_ok)
+        member_train_loss = (tot_loss / n).tolist()
+        m = dict(train_loss=float(np.mean(member_train_loss)), train_accuracy=tot_ok.sum().item() / (n * len(model)))
+        if has_valid:
+            member_sel_loss, m['valid_loss'], m['valid_accuracy'] = _validate(model, X_valid, y_valid, engine=eng)
+        else: member_sel_loss = member_train_loss
+        for k, net in enumerate(model.members):
+            if member_sel_loss[k] < run.best_loss[k]:
+                run.best_loss[k], run.best_epoch[k] = member_sel_loss[k], epoch + 1
+                run.best_state[k] = copy.deepcopy(net.state_dict())
+            if run.scheds: run.scheds[k].step(member_train_loss[k])
+            else:
+                for g in run.opts[k].param_groups: g['lr'] *= lr_decay
+        m['lr'] = run.opts[0].param_groups[0]['lr']
+        run.epoch = epoch + 1
+        run.history.append(dict(epoch=epoch + 1, **m))
+        if verbose: print(metric_line(epoch + 1, m), flush=True)
+        if checkpoint is not None and main: save_state(checkpoint, run.state(), meta=dict(fingerprint=fp))
+        for cb in callbacks: cb(epoch + 1, m)
     for net, st in zip(model.members, run.best_state): net.load_state_dict(st)
     broadcast_state(model)   # under torchrun: rank 0's BatchNorm statistics everywhere, so every process holds one model
     model.best_epochs = run.best_epoch
