@@ -102,8 +102,8 @@ class _MaxPool3(torch.autograd.Function):
         x, out = ctx.saved_tensors
         left = torch.eq(x[..., :-1], out[..., 1:], out=torch.empty_like(out[..., 1:]))  # output t's maximum is first at t-1,
         mid = torch.eq(x, out, out=torch.empty_like(x))                                  # else at t,
-        mid[..., 1:].mul_(1 - left)
-        gl, gm = g[..., 1:] * left, g * mid
+        mid[..., 1:].sub_(left).clamp_(min=0)                                             # (not at t if at t-1)
+        gl, gm = left.mul_(g[..., 1:]), mid.mul_(g)                                       # the masks become the gradients in place
         gr = g - gm                                                                       # else at t+1
         gr[..., 1:] -= gl
         gm[..., :-1] += gl
@@ -129,7 +129,7 @@ class _BNReLU(torch.autograd.Function):
         invstd = (var + eps).rsqrt()
         running_mean.lerp_(mean, momentum)
         running_var.lerp_(var * (n / (n - 1)), momentum)
-        y = torch.addcmul(_rows(bias, L), d, _rows(weight * invstd, L))
+        y = d.mul_(_rows(weight * invstd, L)).add_(_rows(bias, L))   # in place: one large allocation fewer
         if res is not None: y += res
         y.relu_()
         ctx.save_for_backward(x, y, weight, mean, invstd); ctx.eps = eps
