@@ -43,10 +43,10 @@ def _tap_dft(ks:int, left:int, N:int, device:str):
     "Real DFT matrices of `ks` taps, tap k at `(left - k) mod N`: `D (ks, 2*fr)` gives a kernel's spectrum (real and imaginary parts interleaved); `E (2*fr, ks)` takes a spectrum back to the taps (the adjoint, for the gradient)"
     fr = N // 2 + 1
     th = 2 * torch.pi * (left - torch.arange(ks, dtype=torch.float64))[:, None] * torch.arange(fr, dtype=torch.float64) / N   # (ks, fr)
-    D = torch.stack([th.cos(), -th.sin()], -1)                                   # e^{-i th}
+    D = torch.stack([th.cos(), -th.sin()], -1)                                   # e^{-i th}, (ks, fr, 2)
     c = torch.full((fr,), 2.0, dtype=torch.float64); c[0] = 1                     # bins the real inverse counts twice
     if N % 2 == 0: c[-1] = 1
-    E = torch.stack([th.cos(), -th.sin()], -1) * (c[:, None] / N)               # Re(c e^{i th} Z / N) = (cos, -sin) . (Zr, Zi) c / N
+    E = D * (c[:, None] / N)                                                      # Re(c e^{i th} Z / N) = (cos, -sin) . (Zr, Zi) c / N
     return D.reshape(ks, 2 * fr).to(device, torch.float32), E.reshape(ks, 2 * fr).T.contiguous().to(device, torch.float32)
 
 def _transpose(z:torch.Tensor, a:int, b:int) -> torch.Tensor:
