@@ -7,7 +7,7 @@ refuses those escapes, prints one line per notebook with its time, and ends with
 
     python tools/test_nbs.py                 # the default (fast) tests
     python tools/test_nbs.py --flags slow    # also the cells flagged `#| slow`
-    python tools/test_nbs.py --path nbs/04_train.ipynb
+    python tools/test_nbs.py --path nbs/05_train.ipynb
 """
 import json, os, sys, time
 from pathlib import Path
