@@ -10,7 +10,7 @@ from fastcore.script import anno_parser, call_parse
 from .data import DataError, Scaler, atomic_write, read_csv
 from .train import InceptionTimeClassifier
 from .inference import predict_file
-from .serve import serve
+from .serve import check_serve_options, serve
 from .distributed import init_distributed, leave_distributed, is_main, broadcast_object, inception_time_launch
 
 # %% auto #0
@@ -124,19 +124,24 @@ def inception_time_serve(
     model_dir:str=None,       # Folder of a trained model
     host:str='127.0.0.1',     # Address to listen on (0.0.0.0: every interface)
     port:int=8080,            # Port (0: any free port, printed at start)
-    threads:int=4,            # Requests predicted at the same time
-    torch_threads:int=None,   # Torch threads per request (default: usable cores // threads, at least 1)
+    threads:int=16,           # Requests handled at the same time (read and checked, then predicted together in batches)
+    torch_threads:int=None,   # Torch threads of the model (default: every usable core)
     max_payload_mb:float=6.0, # Largest request body, in MB of 2**20 bytes (SageMaker's limit); 413 above
+    max_batch_series:int=256, # Most series predicted in one model call (larger requests are predicted in pieces)
+    max_batch_delay_ms:float=5.0, # Longest wait for more requests to predict together, only while more are arriving
+    max_connections:int=1000, # Open connections accepted at once, idle keep-alive ones included
+    idle_timeout:float=60.0,  # Seconds after which an idle connection is closed
     sagemaker:bool=False,     # SageMaker's container contract: serve --sm-root's model/ folder on 0.0.0.0:8080
     sm_root:str='/opt/ml',    # Root folder of the SageMaker layout
 ):
-    "Serve a trained model over HTTP: GET /ping, POST /invocations (text/csv or application/json)"
+    "Serve a trained model over HTTP: GET /ping, GET /execution-parameters, POST /invocations (text/csv or application/json)"
     if sagemaker:
         if model_dir: raise ValueError("--sagemaker serves the model in --sm-root's model/ folder; drop --model-dir")
         model_dir, host, port = Path(sm_root)/'model', '0.0.0.0', 8080
     if not model_dir: raise ValueError("--model-dir is required (or --sagemaker)")
-    if max_payload_mb <= 0: raise ValueError(f"--max-payload-mb: got {max_payload_mb}; expected a number > 0")
-    serve(model_dir, host=host, port=port, threads=threads, torch_threads=torch_threads, max_bytes=int(max_payload_mb * 2**20))
+    serve(model_dir, **check_serve_options(host=host, port=port, threads=threads, torch_threads=torch_threads,
+          max_payload_mb=max_payload_mb, max_batch_series=max_batch_series, max_batch_delay_ms=max_batch_delay_ms,
+          max_connections=max_connections, idle_timeout=idle_timeout))
 
 # %% ../nbs/08_cli.ipynb #4486a18e
 def _underscored(argv:list) -> list:
