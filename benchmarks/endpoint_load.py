@@ -1,26 +1,29 @@
-"""Load test of the real-time endpoint (`inception_time_serve`) on this machine's loopback interface.
+"""Load test of the real-time endpoint (`inception_time_serve`) on this machine's loopback interface, side by side
+with the endpoint of another git revision (default: `main`, i.e. before this branch's changes).
 
-Trains a model on the bundled sample (seed-univariate; the product's architecture, few epochs) unless
---model_dir is given, starts `inception_time_serve` on 127.0.0.1 on a free port as a subprocess, checks
-that its answer for the whole test file agrees with the model loaded in-process, then runs a bounded load:
-`--clients` threads (one keep-alive connection each) send `--single` requests of 1 series, then `--batch`
-requests of `--batch_size` series. Every answer is checked against the expected labels. Prints and saves
-requests/s, series/s, p50/p99 latency, errors, and the server's peak resident memory (VmHWM).
+Trains a model on the bundled sample (seed-univariate, series of 100 steps; the product's architecture, few epochs)
+unless --model_dir is given, starts both servers on 127.0.0.1 as subprocesses (the reference from a `git archive`
+of --compare_ref, each with its own default options), checks that both answer the whole test file as the model
+loaded in-process does, then runs the same bounded load on each, phase by phase and alternating between the two
+servers (so that a change in the machine's load hits both): 1 and 8 clients (one keep-alive connection each),
+sending requests of 1 series and of --batch_size series. Every answer is checked against the expected labels.
+Prints and saves requests/s, series/s, p50/p99 latency, errors, and each server's peak resident memory (VmHWM).
 
-    python benchmarks/endpoint_load.py                     # 7.5 min on 2 cores shared with other jobs (load ~10)
-    python benchmarks/endpoint_load.py --model_dir D --single 500 --batch 50
+    flock /tmp/bench.lock python benchmarks/endpoint_load.py       # about 4 minutes on 2 busy cores
+    python benchmarks/endpoint_load.py --compare_ref ''            # this revision only
 
 Results go to benchmarks/results/endpoint_load.json (overwritten). Only 127.0.0.1 is ever used.
 """
-import http.client, json, os, platform, socket, subprocess, sys, tempfile, threading, time
+import http.client, json, os, platform, socket, subprocess, sys, tarfile, tempfile, threading, time, io
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, torch
 from fastcore.script import call_parse
 from inception_time_nb.data import read_csv, sample_data
-from inception_time_nb.train import InceptionTimeClassifier
+from inception_time_nb.inference import load_model
 
 HOST = '127.0.0.1'   # loopback only
+REPO = Path(__file__).resolve().parent.parent
 
 def free_port() -> int:
     with socket.socket() as s: s.bind((HOST, 0)); return s.getsockname()[1]
@@ -80,6 +83,15 @@ def summary(lat, errors, wall, series_per_request, clients) -> dict:
                 requests_per_s=round(len(lat) / wall, 1), series_per_s=round(len(lat) * series_per_request / wall, 1),
                 p50_ms=ms(50), p90_ms=ms(90), p99_ms=ms(99), max_ms=round(float(lat.max()) * 1000, 1), errors=errors)
 
+def start_server(name, model_dir, port, src, extra, tmp):
+    "Start `inception_time_serve` from package source folder `src` (None: the installed one); (process, log path)"
+    env = dict(os.environ)
+    if src: env['PYTHONPATH'] = str(src) + os.pathsep + env.get('PYTHONPATH', '')
+    cmd = [sys.executable, '-c', 'from inception_time_nb.cli import serve_main; serve_main()', '--model-dir', str(model_dir),
+           '--host', HOST, '--port', str(port), *extra]
+    log_path = Path(tmp)/f'{name}.log'   # a file, not a pipe: a pipe nobody reads would block the server once full
+    return subprocess.Popen(cmd, stdout=open(log_path, 'w'), stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp), log_path
+
 @call_parse
 def main(
     model_dir:str=None,    # A trained model folder; default: train one on the bundled sample first
@@ -87,12 +99,13 @@ def main(
     filters:int=32,        # Filters per branch when training here (the product's)
     depth:int=6,           # Inception modules when training here
     models:int=5,          # Ensemble size when training here
-    clients:int=8,         # Concurrent client threads
-    single:int=2000,       # Requests of 1 series
-    batch:int=300,         # Requests of `batch_size` series
-    batch_size:int=100,    # Series per request in the second phase
-    threads:int=4,         # Server threads (inception_time_serve --threads)
-    torch_threads:int=None,# Torch threads per request in the server (default: the server's)
+    single1:int=200,       # Requests of 1 series with 1 client
+    batch1:int=30,         # Requests of `batch_size` series with 1 client
+    single8:int=800,       # Requests of 1 series with 8 clients
+    batch8:int=120,        # Requests of `batch_size` series with 8 clients
+    batch_size:int=100,    # Series per request in the batch phases
+    compare_ref:str='main',# Git revision whose endpoint runs side by side ('' for none)
+    ref_threads:int=4,     # --threads of the reference server (its former default)
     out:str=str(Path(__file__).parent/'results'/'endpoint_load.json'), # Where to save the results
 ):
     load_before = os.getloadavg()
@@ -101,6 +114,7 @@ def main(
     rows = [r for r in (d/'test_data.csv').read_text().splitlines() if r.strip()]
     tmp, t_train = tempfile.TemporaryDirectory(), None
     if model_dir is None:
+        from inception_time_nb.inference import InceptionTimeClassifier
         model_dir = Path(tmp.name)/'model'
         torch.set_num_threads(1)   # training is not what is measured; one thread is never much slower, and far faster on a busy machine
         t0 = time.perf_counter()
@@ -109,49 +123,65 @@ def main(
         t_train = round(time.perf_counter() - t0, 1)
         print(f'trained {models} x (filters {filters}, depth {depth}) for {epochs} epochs in {t_train} s')
     hp = json.loads((Path(model_dir)/'config.json').read_text())['hyperparameters']
-    clf = InceptionTimeClassifier.load(model_dir, device='cpu')
+    clf = load_model(model_dir)
     expected = [str(l) for l in clf.predict(test)]
     del clf
-    port = free_port()
-    cmd = [sys.executable, '-c', 'from inception_time_nb.cli import serve_main; serve_main()', '--model-dir', str(model_dir),
-           '--host', HOST, '--port', str(port), '--threads', str(threads)]
-    if torch_threads: cmd += ['--torch-threads', str(torch_threads)]
-    log_path = Path(tmp.name)/'server.log'   # a file, not a pipe: a pipe nobody reads would block the server once full
-    log = open(log_path, 'w')
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
+    servers = {'this': (None, [])}
+    rev = None
+    if compare_ref:
+        rev = subprocess.run(['git', '-C', str(REPO), 'rev-parse', '--short', compare_ref], capture_output=True, text=True, check=True).stdout.strip()
+        src = Path(tmp.name)/'ref'
+        src.mkdir()
+        arch = subprocess.run(['git', '-C', str(REPO), 'archive', compare_ref, 'inception_time_nb'], capture_output=True, check=True).stdout
+        tarfile.open(fileobj=io.BytesIO(arch)).extractall(src)
+        servers = {f'ref {compare_ref} ({rev})': (src, ['--threads', str(ref_threads)]), **servers}
+    procs, res_servers = {}, {}
     try:
-        t0 = time.perf_counter(); wait_ready(proc, port); t_ready = round(time.perf_counter() - t0, 1)
-        banner = log_path.read_text().splitlines()[0]
-        print(banner, f'(ready in {t_ready} s)')
-        rss_idle = vm(proc.pid, 'VmRSS')
-        conn = http.client.HTTPConnection(HOST, port, timeout=120)
-        status, text = post(conn, ('\n'.join(rows) + '\n').encode()); conn.close()
-        agree = status == 200 and text.split() == expected
-        print(f'whole test file in one request: status {status}, answers agree with in-process predict: {agree}')
-        jobs1 = [(rows[i % len(rows)].encode() + b'\n', [expected[i % len(rows)]]) for i in range(single)]
-        idx = [[(j * batch_size + k) % len(rows) for k in range(batch_size)] for j in range(batch)]
-        jobsN = [(''.join(rows[k] + '\n' for k in ix).encode(), [expected[k] for k in ix]) for ix in idx]
-        load(port, jobs1[:50], clients)   # warm-up
-        phases = {}
-        for name, jobs, n in (('single', jobs1, 1), (f'batch{batch_size}', jobsN, batch_size)):
-            phases[name] = summary(*load(port, jobs, clients), n, clients)
-            p = phases[name]
-            print(f"{name:>9}: {p['requests']} requests of {n} series, {clients} clients: {p['requests_per_s']} req/s "
-                  f"({p['series_per_s']} series/s), p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms, max {p['max_ms']} ms, errors {p['errors']}")
-        peak, rss_end = vm(proc.pid, 'VmHWM'), vm(proc.pid, 'VmRSS')
-        print(f'server memory: {rss_idle:.0f} MiB resident when ready, {rss_end:.0f} MiB after the load, peak {peak:.0f} MiB (VmHWM)')
-        queued = sum('Task queue depth' in l for l in log_path.read_text().splitlines())
-        print(f'waitress queue warnings (a request waited for a free server thread): {queued}')
+        for name, (src, extra) in servers.items():
+            port = free_port()
+            proc, log_path = start_server(name.split()[0], model_dir, port, src, extra, tmp.name)
+            t0 = time.perf_counter(); wait_ready(proc, port); t_ready = round(time.perf_counter() - t0, 1)
+            banner = log_path.read_text().splitlines()[0]
+            conn = http.client.HTTPConnection(HOST, port, timeout=120)
+            status, text = post(conn, ('\n'.join(rows) + '\n').encode()); conn.close()
+            agree = status == 200 and text.split() == expected
+            print(f'{name}: {banner} (ready in {t_ready} s); whole test file in one request: status {status}, agrees with predict: {agree}')
+            procs[name] = (proc, port, log_path)
+            res_servers[name] = dict(banner=banner, ready_seconds=t_ready, agrees_with_predict=agree, rss_ready_mib=round(vm(proc.pid, 'VmRSS'), 1), phases={})
+        jobs1 = lambda n: [(rows[i % len(rows)].encode() + b'\n', [expected[i % len(rows)]]) for i in range(n)]
+        def jobsN(n):
+            idx = [[(j * batch_size + k) % len(rows) for k in range(batch_size)] for j in range(n)]
+            return [(''.join(rows[k] + '\n' for k in ix).encode(), [expected[k] for k in ix]) for ix in idx]
+        for name, (proc, port, _) in procs.items(): load(port, jobs1(40), 8)    # warm-up
+        plan = [('single', 1, jobs1(single1), 1), (f'batch{batch_size}', 1, jobsN(batch1), batch_size),
+                ('single', 8, jobs1(single8), 1), (f'batch{batch_size}', 8, jobsN(batch8), batch_size)]
+        for phase, clients, jobs, n in plan:
+            for name, (proc, port, _) in procs.items():
+                p = summary(*load(port, jobs, clients), n, clients)
+                res_servers[name]['phases'][f'{phase}_{clients}c'] = p
+                print(f"{name:>20} {phase:>9}, {clients} client(s): {p['requests']} requests, {p['requests_per_s']} req/s "
+                      f"({p['series_per_s']} series/s), p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms, max {p['max_ms']} ms, errors {p['errors']}", flush=True)
+        for name, (proc, port, log_path) in procs.items():
+            r = res_servers[name]
+            r.update(rss_after_mib=round(vm(proc.pid, 'VmRSS'), 1), peak_rss_mib=round(vm(proc.pid, 'VmHWM'), 1),
+                     waitress_queue_warnings=sum('Task queue depth' in l for l in log_path.read_text().splitlines()))
+            print(f"{name}: memory {r['rss_ready_mib']:.0f} MiB resident when ready, peak {r['peak_rss_mib']:.0f} MiB (VmHWM); "
+                  f"waitress queue warnings: {r['waitress_queue_warnings']}")
     finally:
-        proc.terminate()
-        try: proc.wait(10)
-        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
-        log.close(); tmp.cleanup()
-    res = dict(date=datetime.now(timezone.utc).isoformat(timespec='seconds'), server=banner, server_threads=threads,
+        for proc, _, _ in procs.values():
+            proc.terminate()
+            try: proc.wait(30)
+            except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+        tmp.cleanup()
+    ratios = {}
+    if compare_ref:
+        ref, this = [res_servers[k]['phases'] for k in res_servers]
+        ratios = {ph: dict(requests_per_s=round(this[ph]['requests_per_s'] / ref[ph]['requests_per_s'], 2),
+                           p50=round(this[ph]['p50_ms'] / ref[ph]['p50_ms'], 3), p99=round(this[ph]['p99_ms'] / ref[ph]['p99_ms'], 3)) for ph in this}
+        for ph, r in ratios.items(): print(f"{ph}: this / ref: requests/s x{r['requests_per_s']}, p50 x{r['p50']}, p99 x{r['p99']}")
+    res = dict(date=datetime.now(timezone.utc).isoformat(timespec='seconds'), compare_ref=compare_ref, compare_rev=rev,
                model={k: hp[k] for k in ('filters', 'depth', 'models', 'epochs')}, series_length=test.seq_len,
-               train_seconds=t_train, ready_seconds=t_ready, agrees_with_predict=agree, phases=phases,
-               server_rss_ready_mib=round(rss_idle, 1), server_rss_after_mib=round(rss_end, 1), server_peak_rss_mib=round(peak, 1),
-               waitress_queue_warnings=queued,
+               train_seconds=t_train, servers=res_servers, ratios_this_over_ref=ratios,
                load_average_1min=dict(before=round(load_before[0], 2), after=round(os.getloadavg()[0], 2)),
                cpu=platform.processor() or platform.machine(), cpus=os.cpu_count(), torch=torch.__version__,
                python=platform.python_version())
