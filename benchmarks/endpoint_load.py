@@ -105,6 +105,7 @@ def main(
     batch8:int=120,        # Requests of `batch_size` series with 8 clients
     batch_size:int=100,    # Series per request in the batch phases
     compare_ref:str='main',# Git revision whose endpoint runs side by side ('' for none)
+    this_ref:str='',       # Git revision or tree to measure as "this" (default: the installed package), e.g. a merge tree
     ref_threads:int=4,     # --threads of the reference server (its former default)
     out:str=str(Path(__file__).parent/'results'/'endpoint_load.json'), # Where to save the results
 ):
@@ -126,14 +127,19 @@ def main(
     clf = load_model(model_dir)
     expected = [str(l) for l in clf.predict(test)]
     del clf
-    servers = {'this': (None, [])}
+    def extract(ref, name):
+        "The package at git revision (or tree) `ref`, in a folder of its own; (folder, short id)"
+        rev = subprocess.run(['git', '-C', str(REPO), 'rev-parse', '--short', ref], capture_output=True, text=True, check=True).stdout.strip()
+        src = Path(tmp.name)/name
+        src.mkdir()
+        arch = subprocess.run(['git', '-C', str(REPO), 'archive', ref, 'inception_time_nb'], capture_output=True, check=True).stdout
+        tarfile.open(fileobj=io.BytesIO(arch)).extractall(src)
+        return src, rev
+    this_src, this_rev = extract(this_ref, 'this') if this_ref else (None, None)
+    servers = {'this' + (f' ({this_rev})' if this_rev else ''): (this_src, [])}
     rev = None
     if compare_ref:
-        rev = subprocess.run(['git', '-C', str(REPO), 'rev-parse', '--short', compare_ref], capture_output=True, text=True, check=True).stdout.strip()
-        src = Path(tmp.name)/'ref'
-        src.mkdir()
-        arch = subprocess.run(['git', '-C', str(REPO), 'archive', compare_ref, 'inception_time_nb'], capture_output=True, check=True).stdout
-        tarfile.open(fileobj=io.BytesIO(arch)).extractall(src)
+        src, rev = extract(compare_ref, 'ref')
         servers = {f'ref {compare_ref} ({rev})': (src, ['--threads', str(ref_threads)]), **servers}
     procs, res_servers = {}, {}
     try:
@@ -179,7 +185,7 @@ def main(
         ratios = {ph: dict(requests_per_s=round(this[ph]['requests_per_s'] / ref[ph]['requests_per_s'], 2),
                            p50=round(this[ph]['p50_ms'] / ref[ph]['p50_ms'], 3), p99=round(this[ph]['p99_ms'] / ref[ph]['p99_ms'], 3)) for ph in this}
         for ph, r in ratios.items(): print(f"{ph}: this / ref: requests/s x{r['requests_per_s']}, p50 x{r['p50']}, p99 x{r['p99']}")
-    res = dict(date=datetime.now(timezone.utc).isoformat(timespec='seconds'), compare_ref=compare_ref, compare_rev=rev,
+    res = dict(date=datetime.now(timezone.utc).isoformat(timespec='seconds'), compare_ref=compare_ref, compare_rev=rev, this_ref=this_ref or None,
                model={k: hp[k] for k in ('filters', 'depth', 'models', 'epochs')}, series_length=test.seq_len,
                train_seconds=t_train, servers=res_servers, ratios_this_over_ref=ratios,
                load_average_1min=dict(before=round(load_before[0], 2), after=round(os.getloadavg()[0], 2)),

@@ -314,12 +314,13 @@ class Batcher:
         predict,                    # Function of float32 series `(n, c_in, seq_len)` returning probabilities `(n, n_classes)`
         max_series:int=256,         # Most series predicted in one call; larger requests are predicted in pieces
         max_delay_ms:float=5.0,     # Longest wait for more requests, and only while more are arriving
+        workers:int=1,              # Model threads: each predicts a batch while the next collects the following one
     ):
         self.predict, self.max_series, self.max_delay = predict, max_series, max_delay_ms / 1000
-        self.cv, self.jobs, self.arriving, self.closed = threading.Condition(), deque(), 0, False
+        self.cv, self.jobs, self.arriving, self.closed, self.collecting = threading.Condition(), deque(), 0, False, False
         self.calls = self.series = 0   # model calls made, series predicted
-        self.thread = threading.Thread(target=self._run, name='model', daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._run, name=f'model-{k}', daemon=True) for k in range(workers)]
+        for t in self.threads: t.start()
 
     def incoming(self) -> _Arrival:
         "Announce a request (`with b.incoming() as a: ...; fut = a.submit(X)`), so that the queue waits for it"
@@ -337,7 +338,8 @@ class Batcher:
                 job = self.jobs.popleft()
                 if not job.future.done(): job.future.set_exception(RuntimeError("the server stopped before this request was predicted"))
             self.cv.notify_all()
-        self.thread.join(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for t in self.threads: t.join(None if deadline is None else max(0, deadline - time.monotonic()))
 
 # %% ../nbs/09_serve.ipynb #7df48f12
 @patch
@@ -357,13 +359,17 @@ def _run(self:Batcher):
     "The model thread"
     while True:
         with self.cv:
-            while not self.jobs and not self.closed: self.cv.wait()
-            if not self.jobs: return        # closed, and everything queued was answered
+            while not (self.jobs and not self.collecting):     # one thread collects a batch at a time
+                if self.closed and not self.jobs: return       # closed, and everything queued was answered
+                self.cv.wait()
+            self.collecting = True
             pieces, room = self._take(self.max_series)
             deadline = time.monotonic() + self.max_delay
             while room > 0 and self.arriving > 0 and (left := deadline - time.monotonic()) > 0:
                 self.cv.wait(left)
                 more, room = self._take(room); pieces += more
+            self.collecting = False
+            self.cv.notify_all()
         if pieces: self._predict(pieces)
 
 @patch
@@ -418,15 +424,17 @@ class InferenceApp:
         max_batch_delay_ms:float=5.0,   # Longest wait for more requests to predict with, only while more are arriving
         concurrent:int=2,               # MaxConcurrentTransforms advertised to batch transform
         strategy:str|None=None,         # BatchStrategy advertised (default: by the model's CSV format)
+        workers:int=1,                  # Model threads (see `Batcher`)
     ):
         self.max_bytes, self.concurrent, self.strategy = max_bytes, concurrent, strategy
-        self.batch_opts = dict(max_series=max_batch_series, max_delay_ms=max_batch_delay_ms)
+        self.batch_opts = dict(max_series=max_batch_series, max_delay_ms=max_batch_delay_ms, workers=workers)
         self.clf = self.batcher = self.failed = None
         if model is not None: self.load(model)
 
     def load(self, model):
         "Load and check `model`, start its queue; /ping answers 200 from here on"
         clf = load_model(model)
+        clf.model_.eval()   # predict_proba switches to evaluation mode and back; starting there, it never changes while another thread predicts
         P = clf.predict_proba(np.zeros((1, clf.c_in_, clf.seq_len_), np.float32))
         if not np.isfinite(P).all():
             raise DataError(f"{model}: the model predicts non-finite probabilities {P[0].tolist()} even for an all-zero series: "
@@ -511,6 +519,7 @@ SERVE_OPTIONS = {   # name: (valid?, what is expected)
     'port':               (_int(0, 65535), 'an integer from 0 to 65535 (0: any free port)'),
     'threads':            (_int(1, 1024), 'an integer from 1 to 1024'),
     'torch_threads':      (lambda v: v is None or _int(1, 1024)(v), 'an integer >= 1'),
+    'workers':            (lambda v: v is None or _int(1, 64)(v), 'an integer from 1 to 64'),
     'max_payload_mb':     (lambda v: _num(v) and 0 < v <= 1024, 'a number of MB above 0, at most 1024'),
     'max_bytes':          (_int(1, 2**30), 'a number of bytes from 1 to 2**30'),
     'max_batch_series':   (_int(1, 10**6), 'an integer >= 1'),
@@ -577,7 +586,8 @@ def serve(
     host:str='127.0.0.1',           # Address to listen on ('0.0.0.0': every interface, as in a container)
     port:int=8080,                  # Port (0: any free port; the address is printed)
     threads:int=16,                 # Requests handled at the same time (read, checked, then waiting for the model queue)
-    torch_threads:int|None=None,    # Torch threads of the model (default: every usable core)
+    torch_threads:int|None=None,    # Torch threads of each model thread (default: usable cores // workers, at least 1)
+    workers:int|None=None,          # Model threads, each predicting a batch (default: 2 with 2+ usable cores, else 1)
     max_bytes:int=MAX_PAYLOAD,      # Largest request body accepted (413 above)
     max_batch_series:int=256,       # Most series predicted in one model call
     max_batch_delay_ms:float=5.0,   # Longest wait for more requests to predict together, only while more are arriving
@@ -589,11 +599,12 @@ def serve(
     strategy:str|None=None,         # BatchStrategy advertised (default: by the model's CSV format)
 ):
     "Serve `model` over HTTP (GET /ping, GET /execution-parameters, POST /invocations) with waitress until SIGTERM or Ctrl-C"
-    check_serve_options(lambda k: k, host=host, port=port, threads=threads, torch_threads=torch_threads, max_bytes=max_bytes,
+    check_serve_options(lambda k: k, host=host, port=port, threads=threads, torch_threads=torch_threads, workers=workers, max_bytes=max_bytes,
                         max_batch_series=max_batch_series, max_batch_delay_ms=max_batch_delay_ms, max_connections=max_connections,
                         idle_timeout=idle_timeout, drain_timeout=drain_timeout)
-    app = InferenceApp(None if background_load else model, max_bytes, max_batch_series, max_batch_delay_ms, concurrent, strategy)
-    torch.set_num_threads(torch_threads or _usable_cpus())
+    workers = workers or (2 if _usable_cpus() >= 2 else 1)
+    torch.set_num_threads(torch_threads or max(1, _usable_cpus() // workers))
+    app = InferenceApp(None if background_load else model, max_bytes, max_batch_series, max_batch_delay_ms, concurrent, strategy, workers)
     smap, dispatcher = {}, _Dispatcher(threads)
     try: server = _listen(app, host, port, dispatcher, smap, dict(threads=threads, max_request_body_size=max_bytes,
                           connection_limit=max_connections, channel_timeout=idle_timeout, cleanup_interval=min(30, idle_timeout)))
@@ -608,7 +619,7 @@ def serve(
         threading.Thread(target=load, name='load-model', daemon=True).start()
     what = (f"{len(app.clf.classes_)} classes, series of {app.clf.c_in_} x {app.clf.seq_len_}" if app.clf else f"{model} (loading)")
     print(f"serving {what}, on http://{host}:{server.effective_port} ({threads} threads, "
-          f"{torch.get_num_threads()} torch threads, batches of up to {max_batch_series} series)", flush=True)
+          f"{workers} model threads of {torch.get_num_threads()} torch threads, batches of up to {max_batch_series} series)", flush=True)
     try:
         while not stop.is_set(): wasyncore.loop(timeout=1.0, use_poll=True, map=smap, count=1)
         if app.failed: raise DataError(f"the model could not be loaded: {app.failed}")
