@@ -10,6 +10,7 @@ sending requests of 1 series and of --batch_size series. Every answer is checked
 Prints and saves requests/s, series/s, p50/p99 latency, errors, and each server's peak resident memory (VmHWM).
 
     flock /tmp/bench.lock python benchmarks/endpoint_load.py       # about 4 minutes on 2 busy cores
+    flock /tmp/bench.lock python benchmarks/endpoint_load.py --also_ref $(git merge-tree --write-tree HEAD engines)
     python benchmarks/endpoint_load.py --compare_ref ''            # this revision only
 
 Results go to benchmarks/results/endpoint_load.json (overwritten). Only 127.0.0.1 is ever used.
@@ -101,11 +102,12 @@ def main(
     models:int=5,          # Ensemble size when training here
     single1:int=200,       # Requests of 1 series with 1 client
     batch1:int=30,         # Requests of `batch_size` series with 1 client
-    single8:int=800,       # Requests of 1 series with 8 clients
-    batch8:int=120,        # Requests of `batch_size` series with 8 clients
+    single8:int=600,       # Requests of 1 series with 8 clients
+    batch8:int=90,         # Requests of `batch_size` series with 8 clients
     batch_size:int=100,    # Series per request in the batch phases
     compare_ref:str='main',# Git revision whose endpoint runs side by side ('' for none)
     this_ref:str='',       # Git revision or tree to measure as "this" (default: the installed package), e.g. a merge tree
+    also_ref:str='',       # Another git revision or tree measured side by side as "also" (e.g. this branch merged with another)
     ref_threads:int=4,     # --threads of the reference server (its former default)
     out:str=str(Path(__file__).parent/'results'/'endpoint_load.json'), # Where to save the results
 ):
@@ -137,6 +139,9 @@ def main(
         return src, rev
     this_src, this_rev = extract(this_ref, 'this') if this_ref else (None, None)
     servers = {'this' + (f' ({this_rev})' if this_rev else ''): (this_src, [])}
+    if also_ref:
+        also_src, also_rev = extract(also_ref, 'also')
+        servers[f'also ({also_rev})'] = (also_src, [])
     rev = None
     if compare_ref:
         src, rev = extract(compare_ref, 'ref')
@@ -181,11 +186,12 @@ def main(
         tmp.cleanup()
     ratios = {}
     if compare_ref:
-        ref, this = [res_servers[k]['phases'] for k in res_servers]
-        ratios = {ph: dict(requests_per_s=round(this[ph]['requests_per_s'] / ref[ph]['requests_per_s'], 2),
-                           p50=round(this[ph]['p50_ms'] / ref[ph]['p50_ms'], 3), p99=round(this[ph]['p99_ms'] / ref[ph]['p99_ms'], 3)) for ph in this}
-        for ph, r in ratios.items(): print(f"{ph}: this / ref: requests/s x{r['requests_per_s']}, p50 x{r['p50']}, p99 x{r['p99']}")
-    res = dict(date=datetime.now(timezone.utc).isoformat(timespec='seconds'), compare_ref=compare_ref, compare_rev=rev, this_ref=this_ref or None,
+        (_, ref), *others = [(k, res_servers[k]['phases']) for k in res_servers]
+        for name, this in others:
+            ratios[name] = {ph: dict(requests_per_s=round(this[ph]['requests_per_s'] / ref[ph]['requests_per_s'], 2),
+                                     p50=round(this[ph]['p50_ms'] / ref[ph]['p50_ms'], 3), p99=round(this[ph]['p99_ms'] / ref[ph]['p99_ms'], 3)) for ph in this}
+            for ph, r in ratios[name].items(): print(f"{ph}: {name} / ref: requests/s x{r['requests_per_s']}, p50 x{r['p50']}, p99 x{r['p99']}")
+    res = dict(date=datetime.now(timezone.utc).isoformat(timespec='seconds'), compare_ref=compare_ref, compare_rev=rev, this_ref=this_ref or None, also_ref=also_ref or None,
                model={k: hp[k] for k in ('filters', 'depth', 'models', 'epochs')}, series_length=test.seq_len,
                train_seconds=t_train, servers=res_servers, ratios_this_over_ref=ratios,
                load_average_1min=dict(before=round(load_before[0], 2), after=round(os.getloadavg()[0], 2)),
