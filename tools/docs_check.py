@@ -152,9 +152,9 @@ def example_problems(src_nb):
         if (opts.get('hide') or opts.get('export') or opts.get('exporti') or opts.get('eval') is False
                 or opts.get('include') is False or opts.get('output') is False or skip_flags & set(opts)): continue
         if 'show_doc(' in code or not code.strip(): continue
-        if not expects_output(code, executed): continue
-        n += 1
         outs = c.get('outputs', [])
+        if not expects_output(code, executed and not outs): continue
+        n += 1
         line = next((l for l in reversed(code.splitlines()) if l.strip()), '')[:60]
         if not outs: missing.append((i, line))
         elif PLOT.search(code) and code.rstrip().endswith(';') and not any(
@@ -237,6 +237,8 @@ for p, page in page_of.items():
     else:
         n_png += 1
         if blank_png(png): problem(name, f'screenshot is blank ({png.stat().st_size} bytes)')
+    dup = sorted({h for h in pg.headings if pg.headings.count(h) > 1 and re.fullmatch(r'[\w.]+', h)})
+    if dup: problem(name, f"API section shown twice (an explicit show_doc() repeats nbdev's automatic one?): {', '.join(dup)}")
     shown = set(re.findall(r'show_doc\(\s*([\w.]+)', ' '.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code')))
     heads = set(pg.headings)
     for sym, py, patched in required.get(_nbpath2html(p.relative_to(nbs)).as_posix(), []):
