@@ -66,7 +66,7 @@ class Page(HTMLParser):
     "Visible body text (and the part of it outside code), headings, element ids, links, images and the title"
     def __init__(self):
         super().__init__()
-        self.text, self.prose, self.headings, self.ids, self.links, self.imgs = [], [], [], set(), [], []
+        self.text, self.prose, self.headings, self.ids, self.links, self.imgs, self.levels = [], [], [], set(), [], [], []
         self.skip, self.body, self.h, self.code, self.title = 0, False, None, 0, None
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -76,7 +76,7 @@ class Page(HTMLParser):
         if a.get('id'): self.ids.add(a['id'])
         if tag == 'a' and a.get('href'): self.links.append(a['href'])
         if tag == 'img': self.imgs.append(a.get('src') or '')
-        if re.fullmatch(r'h[1-6]', tag): self.h, self.h_title = [], 'title' in (a.get('class') or '').split()
+        if re.fullmatch(r'h[1-6]', tag): self.h, self.h_title, self.h_tag = [], 'title' in (a.get('class') or '').split(), tag
     def handle_endtag(self, tag):
         if tag in ('script', 'style', 'title'): self.skip -= 1
         if tag in ('pre', 'code'): self.code -= 1
@@ -84,7 +84,7 @@ class Page(HTMLParser):
         if re.fullmatch(r'h[1-6]', tag) and self.h is not None:
             h = ''.join(self.h).replace('\u00b6', '').strip()
             if self.h_title: self.title = h
-            else: self.headings.append(h)
+            else: self.headings.append(h); self.levels.append((self.h_tag, h))
             self.h = None
     def handle_data(self, data):
         if not self.body or self.skip: return
@@ -237,7 +237,7 @@ for p, page in page_of.items():
     else:
         n_png += 1
         if blank_png(png): problem(name, f'screenshot is blank ({png.stat().st_size} bytes)')
-    dup = sorted({h for h in pg.headings if pg.headings.count(h) > 1 and re.fullmatch(r'[\w.]+', h)})
+    dup = sorted({h for lv, h in pg.levels if pg.levels.count((lv, h)) > 1 and re.fullmatch(r'[\w.]+', h)})
     if dup: problem(name, f"API section shown twice (an explicit show_doc() repeats nbdev's automatic one?): {', '.join(dup)}")
     shown = set(re.findall(r'show_doc\(\s*([\w.]+)', ' '.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code')))
     heads = set(pg.headings)
