@@ -37,6 +37,7 @@ def process(p):
     if r.returncode: return problem(names[p], f'nbdev_proc_nbs failed: {short_error(r.stderr)}')
     return p
 with ThreadPoolExecutor(os.cpu_count()) as ex: done = [p for p in ex.map(process, srcs) if p]
+t_proc = time.time() - t0
 
 # 2. render with pandoc the way Quarto would (tools/render_docs.py), 3. screenshot with headless Chromium
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,6 +61,7 @@ def screenshot(p):
         except subprocess.TimeoutExpired: problem(names[p], 'chromium timed out taking the screenshot')
 
 with ThreadPoolExecutor(4) as ex: list(ex.map(screenshot, page_of))
+t_shot = time.time() - t0 - t_proc
 
 # 4. checks
 class Page(HTMLParser):
@@ -270,5 +272,5 @@ if cfg.get('custom_sidebar'):
                 problem('sidebar.yml', f'{p.relative_to(nbs).as_posix()} is not listed, so the sidebar has no link to its page')
 
 print(f'docs_check: {n_html} pages rendered with pandoc, {n_png} screenshots, {len(problems)} problems '
-      f'({time.time()-t0:.0f}s, output in {out.relative_to(root)}/)')
+      f'({time.time()-t0:.0f}s: {t_proc:.0f}s nbdev processing, {t_shot:.0f}s pandoc and screenshots; output in {out.relative_to(root)}/)')
 sys.exit(1 if problems else 0)
