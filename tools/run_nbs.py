@@ -8,7 +8,7 @@ A notebook whose run fails is left untouched and reported.
 
 Outputs must not change from one run to the next (else every run is a diff). Memory addresses are
 removed by nbdev_clean; this also drops fastprogress bars (HTML with timings), makes temporary
-folder names stable (`/tmp/tmpXXXXXXXX`), seeds `random`, numpy and torch with 0 before the first
+folder names and ephemeral ports stable (`/tmp/tmpXXXXXXXX`, `127.0.0.1:<port>`), seeds `random`, numpy and torch with 0 before the first
 cell, and runs each notebook with one torch thread (`OMP_NUM_THREADS=1`) so float results do not
 depend on the scheduler. Explicit `show_doc(...)` cells store no output (nbdev re-makes it). `--check` runs every
 notebook twice into a scratch folder and lists the cells whose outputs differ (timings, random
@@ -24,6 +24,9 @@ from pathlib import Path
 
 TMP = re.compile(r'(/tmp/|\\Temp\\|/var/folders/[^/]+/[^/]+/T/)tmp[a-z0-9_]{8}')
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+PORT = re.compile(r'\b(127\.0\.0\.1|localhost|0\.0\.0\.0):(3[2-9]\d{3}|[4-6]\d{4})\b')   # an ephemeral port (Linux: 32768-60999)
+
+def _stable(t:str) -> str: return PORT.sub(r'\1:<port>', TMP.sub(r'\1tmpXXXXXXXX', t))
 
 def _text(v): return ''.join(v) if isinstance(v, list) else (v or '')
 
@@ -35,11 +38,11 @@ def scrub_outputs(outputs):
         html = _text(data.get('text/html', ''))
         if '<progress' in html or 'fastprogress' in html: continue                 # a progress bar (timings)
         if o.get('output_type') == 'stream':
-            txt = ANSI.sub('', TMP.sub(r'\1tmpXXXXXXXX', _text(o.get('text'))))
+            txt = ANSI.sub('', _stable(_text(o.get('text'))))
             if not txt: continue
             o = {**o, 'text': txt}
         for k, v in list(data.items()):
-            if k.startswith('text/'): data[k] = TMP.sub(r'\1tmpXXXXXXXX', _text(v))
+            if k.startswith('text/'): data[k] = _stable(_text(v))
         res.append(o)
     return res
 
