@@ -103,10 +103,21 @@ def outputs_of(path):
     nb = json.loads(Path(path).read_text())
     return [(i, json.dumps(c.get('outputs', []), sort_keys=True)) for i, c in enumerate(nb['cells']) if c['cell_type'] == 'code']
 
+def _lines(outputs_json):
+    "The visible text lines of a cell's outputs (images as one line each)"
+    res = []
+    for o in json.loads(outputs_json):
+        if 'text' in o: res += _text(o['text']).splitlines()
+        for k, v in o.get('data', {}).items():
+            res += _text(v).splitlines() if k.startswith('text/') else [f'<{k}, {len(_text(v))} bytes>']
+    return res
+
 def first_diff(a, b):
-    for x, y in zip(a.splitlines(), b.splitlines()):
-        if x != y: return f'{x.strip()[:70]!r} vs {y.strip()[:70]!r}'
-    return 'different number of outputs'
+    "The first line that differs between two runs' outputs of a cell"
+    la, lb = _lines(a), _lines(b)
+    for x, y in zip(la, lb):
+        if x != y: return f'{x.strip()[:90]!r} vs {y.strip()[:90]!r}'
+    return f'{len(la)} vs {len(lb)} output lines'
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
