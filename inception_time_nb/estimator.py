@@ -98,8 +98,8 @@ def _labels_in(y, name:str='y') -> np.ndarray:
     if hasattr(y, 'to_numpy'): y = y.to_numpy()
     y = np.asarray(y, dtype=object) if isinstance(y, (list, tuple)) else np.asarray(y)   # a list keeps each label's type
     if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn(f"{name}: a column-vector y was passed when a 1d array was expected; "
-                      "change its shape to (n_samples,), for example using ravel()", DataConversionWarning, stacklevel=3)
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
+                      f"(n_samples,), for example using ravel() (in {name})", DataConversionWarning, stacklevel=3)
         y = y.ravel()
     if y.ndim != 1:
         raise DataError(f"{name}: labels of shape {y.shape}; expected one label per series, shape (n,) "
@@ -146,7 +146,7 @@ def _sample_weights(w, n:int) -> np.ndarray|None:
     if w.shape != (n,): raise DataError(f"sample_weight: shape {w.shape}; expected ({n},), one weight per series")
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any(): i = int(np.flatnonzero(bad)[0]); raise DataError(f"sample_weight: weight {i + 1} is {w[i]}; expected finite numbers >= 0")
-    if not w.sum() > 0: raise DataError("sample_weight: every weight is 0; expected some weight > 0")
+    if not w.sum() > 0: raise DataError("sample_weight: every weight is zero; expected some weight > 0")
     return w
 
 # %% ../nbs/06_estimator.ipynb #e5a70006
@@ -165,14 +165,39 @@ def _check_device(device):
     if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
         raise DataError(f"device: got {device!r}, but this machine has {torch.cuda.device_count()} CUDA device(s)")
 
-@patch
-def _series(self:InceptionTimeClassifier, X, name:str='X', fitted:bool=True) -> np.ndarray:
-    "`X` as float32 `(n, c_in, seq_len)`: refused clearly when sparse, complex or (once fitted) of another shape"
+class _NotNumbers(DataError, TypeError):
+    "Series that are not numbers: a `DataError` to this package, a `TypeError` to scikit-learn"
+
+def _as_array(X, name:str='X') -> np.ndarray:
+    "`X` as a real, finite numeric array, with scikit-learn's wording where its conventions expect it"
     if hasattr(X, 'tocsr') or type(X).__module__.startswith('scipy.sparse'):
         raise DataError(f"{name}: a sparse matrix; expected a dense array of series (X.toarray() makes one)")
-    try: two_d = np.ndim(X) == 2
-    except ValueError: two_d = False
-    if np.iscomplexobj(X): raise DataError(f"{name}: Complex data not supported; expected real numbers")
+    if hasattr(X, 'to_numpy'): X = X.to_numpy()
+    try: X = np.asarray(X)
+    except ValueError as e: raise DataError(f"{name}: expected an array of series of one length ({e})") from None
+    if X.dtype.kind == 'c': raise DataError(f"{name}: Complex data not supported; expected real numbers")
+    if X.dtype.kind not in 'biuf':
+        try: X = X.astype(np.float32)
+        except TypeError as e: raise _NotNumbers(f"{name}: expected numbers, got {e}") from None
+        except ValueError as e: raise DataError(f"{name}: expected numbers, got {e}") from None
+    if X.ndim == 1:
+        raise DataError(f"{name}: expected 2-D (n, seq_len) or 3-D (n, c_in, seq_len) series, got a 1-D array of shape {X.shape}; "
+                        "Reshape your data: X.reshape(1, -1) for a single series, X.reshape(-1, 1) for series of one step")
+    if X.ndim in (2, 3) and X.shape[0] == 0: raise DataError(f"{name}: 0 sample(s) (shape={X.shape}) while a minimum of 1 is required")
+    if X.ndim in (2, 3) and X.shape[-1] == 0:
+        raise DataError(f"{name}: 0 feature(s) (shape={X.shape}) while a minimum of 1 is required; a series needs at least one time step")
+    if X.dtype.kind == 'f' and not np.isfinite(X).all():
+        at = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        v = X[at]
+        raise DataError(f"{name}: series {at[0]}, " + (f"channel {at[1]}, " if X.ndim == 3 else '') +
+                        f"time step {at[-1]} is {'NaN' if np.isnan(v) else v}; expected a finite number (NaN and inf are not allowed)")
+    return X
+
+@patch
+def _series(self:InceptionTimeClassifier, X, name:str='X', fitted:bool=True) -> np.ndarray:
+    "`X` as float32 `(n, c_in, seq_len)`: refused clearly when sparse, complex, not finite or (once fitted) of another shape"
+    X = _as_array(X, name)
+    two_d = X.ndim == 2
     X = to_3d(X, name)
     if not fitted: return X
     n_in = self.c_in_ * self.seq_len_
@@ -211,6 +236,12 @@ def _held_out(yi:np.ndarray, fraction:float, seed:int) -> tuple:
                         f"stratified ({e}); hold out more, or pass X_valid") from None
     return np.sort(tr), np.sort(va)
 
+def _check_class_totals(yi, sw, classes):
+    "Raise a `DataError` when `sample_weight` leaves a class with no weight at all"
+    if sw is None: return
+    none = [str(c) for k, c in enumerate(classes) if not sw[yi == k].sum() > 0]
+    if none: raise DataError(f"sample_weight: class(es) {none} have weight 0 in total; every class needs some weight (or leave it out of y)")
+
 def _weights(cw, yi, sw) -> np.ndarray|None:
     "Per-series loss weights: class weight times sample weight; None when they are all the same (the unweighted loss)"
     w = (np.ones(len(yi)) if cw is None else cw[yi]) * (1.0 if sw is None else sw)
@@ -236,13 +267,14 @@ def fit(self:InceptionTimeClassifier,
     else: vsrc = 'X_valid'
     warm = self.warm_start and hasattr(self, 'model_')
     X = self._series(X, src, fitted=warm)
-    if y is None: raise DataError(f"{src}: no labels; fit needs y")
+    if y is None: raise DataError(f"{src}: no labels; {type(self).__name__} requires y to be passed, but the target y is None")
     y = _labels_in(y, 'y' if src == 'X' else src)
     if len(y) != len(X): raise DataError(f"y: {len(y)} labels for {len(X)} series")
     sw = _sample_weights(sample_weight, len(X))
     classes = _classes_from(y, declared)
     if len(classes) < 2: raise DataError(f"{src}: only 1 class ({jsonable(classes[0])!r} for every series); expected at least 2 classes")
     cls = [str(c) for c in classes]
+    _check_class_totals(encode_labels(y, cls, src), sw, classes)
     self.seed_ = seed = self._run_seed()
     swv = None
     if X_valid is not None:
