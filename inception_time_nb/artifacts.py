@@ -350,16 +350,17 @@ def _check_classes(cl, bad):
     if any(isinstance(c, float) and not math.isfinite(c) for c in cl): bad('classes', cl, what + ' (finite numbers)')
     seen = set()
     for c in cl:
-        if c in seen: bad('classes', None, what, f'holding {c!r} twice')
+        if c in seen: bad('classes', None, what, f'holding {json.dumps(c)} twice')
         seen.add(c)
 
 def check_config(cfg, f='config.json') -> dict:
     "Raise a `DataError` naming the field of model config `cfg` that no model can have, and what was expected"
     def bad(field, v, expected, shown=None):
-        if shown is None: shown = repr(v) if len(repr(v)) < 60 else _kind(v)
+        if shown is None: shown = json.dumps(v) if len(json.dumps(v)) < 60 else _kind(v)   # in the file's own notation
         raise DataError(f"{f}: field {field!r} is {shown}; expected {expected}")
     if not isinstance(cfg, dict): raise DataError(f"{f}: the file holds {_kind(cfg)}; expected a JSON object with the model's fields")
-    fmt = cfg.get('format', '')
+    if 'format' not in cfg: raise DataError(f"{f}: field 'format' is missing; expected 'inception_time_nb/<version>'")
+    fmt = cfg['format']
     if not isinstance(fmt, str) or not fmt.startswith('inception_time_nb/'): bad('format', fmt, "'inception_time_nb/<version>'")
     if fmt != FORMAT:
         raise DataError(f"{f}: model format {fmt!r} was written by inception_time_nb {cfg.get('library_version')}; "
