@@ -224,7 +224,12 @@ def _write_in_place(path:Path, weights:bytes, text:str, sha:str) -> Path:
     _finish_in_place(path)
     side = path/f'.model.{sha}.safetensors'
     write_atomic(side, weights); _step('in place: weights beside the old')
-    write_atomic(path/'config.json', text); _step('in place: config written')
+    try: write_atomic(path/'config.json', text)
+    except BaseException:                        # not committed: the old model stands; the side file goes
+        try: side.unlink(missing_ok=True)
+        except OSError: pass
+        raise
+    _step('in place: config written')
     try: os.replace(side, path/'model.safetensors')
     except OSError as e: raise named_error(e, path/'model.safetensors') from None
     _fsync_dir(path); _step('in place: weights renamed')
@@ -236,7 +241,7 @@ def write_model(
     config:dict,     # What `config.json` records besides the format, versions and the weights' checksum
 ) -> Path:
     "Write a model folder (`config.json` naming the checksum of `model.safetensors`) so that a kill at any point leaves the old or the new model"
-    path = Path(os.path.abspath(path))
+    given, path = Path(path), Path(os.path.abspath(path))
     check_model_dir(path)
     weights = st_save({k: v.detach().cpu().contiguous() for k, v in state.items()})
     sha = hashlib.sha256(weights).hexdigest()
@@ -245,7 +250,7 @@ def write_model(
     text = json.dumps(cfg, indent=1)
     model_folder(path)                                     # finish a swap that a kill interrupted
     clean_stale(path.parent, path.name, kinds=('new', 'old'))
-    if not _can_swap(path): return _write_in_place(path, weights, text, sha)
+    if not _can_swap(path): return _write_in_place(path, weights, text, sha) and given
     new, old, moved = _temp_name(path, 'new'), None, False
     try:
         new.mkdir()
@@ -265,9 +270,9 @@ def write_model(
         if moved and old is not None and not path.exists(): os.rename(old, path)   # put the old model back
         if new is not None: shutil.rmtree(new, ignore_errors=True)
         if e.errno in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES) and path.is_dir():
-            return _write_in_place(path, weights, text, sha)   # a folder we cannot rename (a mount point we did not detect)
+            return _write_in_place(path, weights, text, sha) and given   # a folder we cannot rename (a mount point we did not detect)
         raise named_error(e, path) from None
-    return path
+    return given
 
 # %% ../nbs/04_artifacts.ipynb #c4ec0007
 def _is_int(lo=None, hi=None):
