@@ -319,9 +319,10 @@ HYPERPARAMETERS = {   # name: (valid?, what is expected)
 }
 
 def check_hyperparameter(name:str, v, where:str='') -> None:
-    "Raise a `DataError` when hyperparameter `name` has a value no model can have (names not in the table pass)"
+    "Raise a `DataError` when hyperparameter `name` has a value no model can have (names not in the table pass); Python's spelling"
     if name in HYPERPARAMETERS and not HYPERPARAMETERS[name][0](v):
-        raise DataError(f"{where}{name}: got {v!r}; expected {HYPERPARAMETERS[name][1]}")
+        expected = re.sub(r'\bnull\b', 'None', HYPERPARAMETERS[name][1]).replace('true', 'True').replace('false', 'False')
+        raise DataError(f"{where}{name}: got {v!r}; expected {expected}")
 
 # %% ../nbs/04_artifacts.ipynb #31ba9867
 REQUIRED = ('hyperparameters', 'classes', 'c_in', 'seq_len', 'scaler', 'weights_sha256')
