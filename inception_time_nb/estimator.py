@@ -4,25 +4,32 @@
 
 # %% ../nbs/06_estimator.ipynb #d0b3575a
 from __future__ import annotations
-import inspect, warnings
+import math, numbers, secrets, warnings
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import torch
 from fastcore.basics import patch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
 from .data import DataError, Dataset, Scaler, to_3d, check_like, class_order, encode_labels
 from .ensemble import InceptionTime
 from .engines import Engine, resolve_engine, engine_proba
-from .artifacts import jsonable, write_model, read_model
+from .artifacts import jsonable, write_model, read_model, check_hyperparameter
 from .train import train_ensemble
+try: from inception_time_nb.train import checkpoint_seed as _checkpoint_seed
+except ImportError: _checkpoint_seed = None
 from .distributed import process_device, is_main, barrier
 
 # %% auto #0
 __all__ = ['InceptionTimeClassifier']
 
 # %% ../nbs/06_estimator.ipynb #f711cf11
-class InceptionTimeClassifier:
-    "InceptionTime ensemble classifier in scikit-learn's conventions: fit, predict, predict_proba, score, save, load"
+class InceptionTimeClassifier(ClassifierMixin, BaseEstimator):
+    "InceptionTime ensemble classifier, a scikit-learn estimator: fit, predict, predict_proba, score, save, load"
     def __init__(self,
         filters:int=32,          # Filters per Inception branch
         depth:int=6,             # Inception modules per network
@@ -37,7 +44,7 @@ class InceptionTimeClassifier:
         residual:bool=True,      # Residual shortcuts every third module
         bn_momentum:float=0.1,   # BatchNorm momentum, PyTorch's convention (0.01 = Keras' 0.99)
         scaling:str='channel',   # 'channel', 'step', 'series' or 'none' (see `Scaler`)
-        seed:int|None=None,      # Seed for initialisation and batch order (reproducible on CPU)
+        seed:int|None=None,      # Seed for initialisation, batch order and the validation split (reproducible on CPU)
         device:str|None=None,    # 'cpu', 'cuda', 'cuda:1', ...; None = CUDA when available
         warm_start:bool=False,   # `fit` continues from the current weights instead of starting afresh
         checkpoint:str|None=None,# File for a per-epoch checkpoint; an unfinished run resumes from it
@@ -48,44 +55,197 @@ class InceptionTimeClassifier:
         conv:str='auto',         # 'auto', 'fft' or 'direct' wide convolutions (fast engine)
         compile:bool|str='auto', # torch.compile each member's forward (fast engine; 'auto' = off)
         threads:int|str='auto',  # Members trained at once, one thread each ('auto': 2 on a CPU for series up to 250 steps; 1 = in turn)
+        class_weight:dict|str|None=None, # Loss weight of each class: None (all 1), 'balanced' (n / (classes * count)) or {label: weight}
+        patience:int|None=None,  # Early stopping: a member stops after this many epochs without a lower validation loss
+        validation_fraction:float|None=None, # Share of the training series held out (stratified, seeded) as validation when no X_valid is given
     ):
         for k, v in locals().items():
             if k != 'self': setattr(self, k, v)
 
     _arch = ('filters', 'depth', 'models', 'ks', 'bottleneck', 'residual', 'bn_momentum')
 
-    @classmethod
-    def _param_names(cls): return [p for p in inspect.signature(cls.__init__).parameters if p != 'self']
-    def get_params(self, deep:bool=True) -> dict:
-        "Hyperparameters as a dict (scikit-learn's convention)"
-        return {k: getattr(self, k) for k in self._param_names()}
-    def set_params(self, **params):
-        "Set hyperparameters (scikit-learn's convention)"
-        for k, v in params.items():
-            if k not in self._param_names(): raise ValueError(f"{k!r} is not a hyperparameter; expected one of {self._param_names()}")
-            setattr(self, k, v)
-        return self
-    def __repr__(self):
-        changed = {k: v for k, v in self.get_params().items() if v != inspect.signature(type(self).__init__).parameters[k].default}
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
-    def _check_fitted(self):
-        if not hasattr(self, 'model_'): raise RuntimeError(f"This {type(self).__name__} is not fitted yet; call fit first")
+    def __sklearn_is_fitted__(self): return hasattr(self, 'model_')
+    def _check_fitted(self): check_is_fitted(self)   # scikit-learn's NotFittedError (a ValueError and an AttributeError)
     @property
     def device_(self):
         return process_device(self.device)   # CUDA when available; one GPU per process under torchrun
 
-# %% ../nbs/06_estimator.ipynb #e2b55a48
-def _labels_in(y, name='y'):
-    "Labels as a 1-D object array (strings stay strings, numbers become Python numbers)"
-    y = np.asarray(y, dtype=object).ravel()
-    return np.array([v.item() if isinstance(v, np.generic) else v for v in y], dtype=object)
+# %% ../nbs/06_estimator.ipynb #e5a70002
+def _on_accelerator(device) -> bool:
+    "Whether `device` (None: CUDA when available) is a GPU, where training need not repeat exactly"
+    try: return process_device(device).type != 'cpu'
+    except Exception: return False
 
-def _classes_from(y, declared=None) -> np.ndarray:
-    "The classes of labels `y` in `class_order`, each as first written (or the file's declared classes)"
+@patch
+def __sklearn_tags__(self:InceptionTimeClassifier):
+    tags = super(InceptionTimeClassifier, self).__sklearn_tags__()
+    tags.input_tags.three_d_array = True       # (n, c_in, seq_len) as well as (n, seq_len)
+    tags.input_tags.sparse = tags.input_tags.allow_nan = tags.input_tags.string = False
+    tags.target_tags.single_output, tags.target_tags.multi_output = True, False
+    tags.classifier_tags.multi_class, tags.classifier_tags.multi_label = True, False
+    tags.non_deterministic = _on_accelerator(self.device)
+    return tags
+
+@patch
+def _more_tags(self:InceptionTimeClassifier) -> dict:
+    "The same for scikit-learn before 1.6"
+    return dict(X_types=['2darray', '3darray'], allow_nan=False, multioutput=False, multilabel=False,
+                non_deterministic=_on_accelerator(self.device), _xfail_checks=EXPECTED_FAILED_CHECKS)
+
+# %% ../nbs/06_estimator.ipynb #e2b55a48
+def _labels_in(y, name:str='y') -> np.ndarray:
+    "Labels as a 1-D array of numbers or of strings, checked to be classes (scikit-learn's rules for targets)"
+    if hasattr(y, 'to_numpy'): y = y.to_numpy()
+    y = np.asarray(y, dtype=object) if isinstance(y, (list, tuple)) else np.asarray(y)   # a list keeps each label's type
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
+                      f"(n_samples,), for example using ravel() (in {name})", DataConversionWarning, stacklevel=3)
+        y = y.ravel()
+    if y.ndim != 1:
+        raise DataError(f"{name}: labels of shape {y.shape}; expected one label per series, shape (n,) "
+                        "(multilabel and multi-output targets are not supported)")
+    if y.dtype == object and y.ndim == 1:
+        vals = y.tolist()
+        if all(isinstance(v, numbers.Real) for v in vals) and vals: y = np.array(vals)
+        elif not all(isinstance(v, str) for v in vals):
+            kinds = ', '.join(sorted({type(v).__name__ for v in vals}))
+            raise DataError(f"{name}: Unknown label type: the labels are of types {kinds}; expected all strings or all numbers")
+    if y.dtype.kind not in 'biufUSO':
+        raise DataError(f"{name}: Unknown label type: {y.dtype}; expected integers, strings or whole numbers")
+    if y.dtype.kind == 'f' and not np.isfinite(y).all():
+        i = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise DataError(f"{name}: Input y contains NaN or infinity (label {i + 1} is {y[i]}); expected a class label for every series")
+    kind = type_of_target(y)
+    if kind.startswith('continuous'):
+        frac = y[y != np.round(y)][0]
+        raise DataError(f"{name}: Unknown label type: continuous (labels such as {frac}); a classifier needs discrete classes, "
+                        "so round or bin the target, or use a regressor")
+    if kind not in ('binary', 'multiclass'):
+        raise DataError(f"{name}: Unknown label type: {kind}; expected one class label per series")
+    return y
+
+def _classes_from(y:np.ndarray, declared=None) -> np.ndarray:
+    "The classes of labels `y`: `np.unique` for numbers, `class_order` (each as first written) for strings, or a file's declared classes"
     if declared is not None: return np.array(list(declared), dtype=object)
+    if y.dtype.kind in 'biuf': return np.unique(y)
     first = {}
     for v in y: first.setdefault(str(v), v)
-    return np.array([first[c] for c in class_order(first)], dtype=object)
+    return np.array([first[c] for c in class_order(first)], dtype=y.dtype if y.dtype.kind == 'U' else object)
+
+def _classes_array(classes:list) -> np.ndarray:
+    "Classes read from a config as they were in training: an integer, float or bool array, or strings"
+    if all(isinstance(c, str) for c in classes): return np.array(classes, dtype=object)
+    return np.array(classes)
+
+def _sample_weights(w, n:int) -> np.ndarray|None:
+    "`sample_weight` as float64 `(n,)`, checked: finite, >= 0, not all zero"
+    if w is None: return None
+    try: w = np.asarray(w, dtype=np.float64)
+    except (TypeError, ValueError) as e: raise DataError(f"sample_weight: expected numbers ({e})") from None
+    if w.ndim == 0: w = np.full(n, float(w))
+    if w.shape != (n,): raise DataError(f"sample_weight: shape {w.shape}; expected ({n},), one weight per series")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any(): i = int(np.flatnonzero(bad)[0]); raise DataError(f"sample_weight: weight {i + 1} is {w[i]}; expected finite numbers >= 0")
+    if not w.sum() > 0: raise DataError("sample_weight: every weight is zero; expected some weight > 0")
+    return w
+
+# %% ../nbs/06_estimator.ipynb #e5a70006
+@patch
+def _check_params(self:InceptionTimeClassifier):
+    "Raise a `ValueError` naming the first hyperparameter no model can have (`artifacts.HYPERPARAMETERS`' rules), or a device that is not there"
+    for k, v in self.get_params().items(): check_hyperparameter(k, v)
+    _check_device(self.device)
+
+def _check_device(device):
+    "Raise a `DataError` for a device name torch does not know, or CUDA where there is none"
+    try: d = process_device(device)
+    except (RuntimeError, ValueError):
+        raise DataError(f"device: got {device!r}; expected 'cpu', 'cuda', 'cuda:N' or another torch device name") from None
+    if d.type == 'cuda' and not torch.cuda.is_available(): raise DataError(f"device: got {device!r}, but CUDA is not available here; use 'cpu'")
+    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+        raise DataError(f"device: got {device!r}, but this machine has {torch.cuda.device_count()} CUDA device(s)")
+
+class _NotNumbers(DataError, TypeError):
+    "Series that are not numbers: a `DataError` to this package, a `TypeError` to scikit-learn"
+
+def _as_array(X, name:str='X') -> np.ndarray:
+    "`X` as a real, finite numeric array, with scikit-learn's wording where its conventions expect it"
+    if hasattr(X, 'tocsr') or type(X).__module__.startswith('scipy.sparse'):
+        raise DataError(f"{name}: a sparse matrix; expected a dense array of series (X.toarray() makes one)")
+    if hasattr(X, 'to_numpy'): X = X.to_numpy()
+    try: X = np.asarray(X)
+    except ValueError as e: raise DataError(f"{name}: expected an array of series of one length ({e})") from None
+    if X.dtype.kind == 'c': raise DataError(f"{name}: Complex data not supported; expected real numbers")
+    if X.dtype.kind not in 'biuf':
+        try: X = X.astype(np.float32)
+        except TypeError as e: raise _NotNumbers(f"{name}: expected numbers, got {e}") from None
+        except ValueError as e: raise DataError(f"{name}: expected numbers, got {e}") from None
+    if X.ndim == 1:
+        raise DataError(f"{name}: expected 2-D (n, seq_len) or 3-D (n, c_in, seq_len) series, got a 1-D array of shape {X.shape}; "
+                        "Reshape your data: X.reshape(1, -1) for a single series, X.reshape(-1, 1) for series of one step")
+    if X.ndim in (2, 3) and X.shape[0] == 0: raise DataError(f"{name}: 0 sample(s) (shape={X.shape}) while a minimum of 1 is required")
+    if X.ndim in (2, 3) and X.shape[-1] == 0:
+        raise DataError(f"{name}: 0 feature(s) (shape={X.shape}) while a minimum of 1 is required; a series needs at least one time step")
+    if X.dtype.kind == 'f' and not np.isfinite(X).all():
+        at = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        v = X[at]
+        raise DataError(f"{name}: series {at[0]}, " + (f"channel {at[1]}, " if X.ndim == 3 else '') +
+                        f"time step {at[-1]} is {'NaN' if np.isnan(v) else v}; expected a finite number (NaN and inf are not allowed)")
+    return X
+
+@patch
+def _series(self:InceptionTimeClassifier, X, name:str='X', fitted:bool=True) -> np.ndarray:
+    "`X` as float32 `(n, c_in, seq_len)`: refused clearly when sparse, complex, not finite or (once fitted) of another shape"
+    X = _as_array(X, name)
+    two_d = X.ndim == 2
+    X = to_3d(X, name)
+    if not fitted: return X
+    n_in = self.c_in_ * self.seq_len_
+    if two_d and self.c_in_ > 1 and X.shape[2] == n_in: X = X.reshape(len(X), self.c_in_, self.seq_len_)   # flattened (n, c_in * seq_len)
+    elif two_d and X.shape[2] != n_in:
+        raise DataError(f"{name}: X has {X.shape[2]} features, but {type(self).__name__} is expecting {n_in} features as input "
+                        f"(series of {self.seq_len_} time steps" + (f" in {self.c_in_} channels)" if self.c_in_ > 1 else ")"))
+    return check_like(X, self.c_in_, self.seq_len_, name)
+
+@patch
+def _run_seed(self:InceptionTimeClassifier) -> int:
+    "This fit's seed: `seed`; else the one an unfinished run stored in its checkpoint (a rerun resumes it); else a new one"
+    if self.seed is not None: return self.seed
+    if self.checkpoint is not None and _checkpoint_seed is not None and Path(self.checkpoint).exists():
+        s = _checkpoint_seed(self.checkpoint)
+        if s is not None: return s
+    return secrets.randbelow(2**31)
+
+@patch
+def _class_weights(self:InceptionTimeClassifier, yi:np.ndarray) -> np.ndarray|None:
+    "The weight of each class (index) for encoded training labels `yi`, or None when all are 1"
+    cw, k = self.class_weight, len(self.classes_)
+    if cw is None: return None
+    if isinstance(cw, str): return len(yi) / (k * np.maximum(np.bincount(yi, minlength=k), 1))   # 'balanced', as scikit-learn computes it
+    names, w = [str(c) for c in self.classes_], np.ones(k)
+    for label, v in cw.items():
+        if str(label) not in names: raise DataError(f"class_weight: label {label!r} is not one of the classes {names}")
+        w[names.index(str(label))] = v
+    return w
+
+def _held_out(yi:np.ndarray, fraction:float, seed:int) -> tuple:
+    "Indices (train, valid) of a stratified, seeded split holding out `fraction` of the series, each part in the data's order"
+    try: tr, va = train_test_split(np.arange(len(yi)), test_size=fraction, stratify=yi, random_state=seed)
+    except ValueError as e:
+        raise DataError(f"validation_fraction: {fraction} of {len(yi)} series in {len(np.unique(yi))} classes cannot be held out "
+                        f"stratified ({e}); hold out more, or pass X_valid") from None
+    return np.sort(tr), np.sort(va)
+
+def _check_class_totals(yi, sw, classes):
+    "Raise a `DataError` when `sample_weight` leaves a class with no weight at all"
+    if sw is None: return
+    none = [str(c) for k, c in enumerate(classes) if not sw[yi == k].sum() > 0]
+    if none: raise DataError(f"sample_weight: class(es) {none} have weight 0 in total; every class needs some weight (or leave it out of y)")
+
+def _weights(cw, yi, sw) -> np.ndarray|None:
+    "Per-series loss weights: class weight times sample weight; None when they are all the same (the unweighted loss)"
+    w = (np.ones(len(yi)) if cw is None else cw[yi]) * (1.0 if sw is None else sw)
+    return None if np.all(w == w[0]) else w
 
 # %% ../nbs/06_estimator.ipynb #2abc151a
 @patch
@@ -94,49 +254,69 @@ def fit(self:InceptionTimeClassifier,
         y=None,             # Labels (n,); taken from `X` when it is a `Dataset`
         X_valid=None,       # Validation series, or a labelled `Dataset`
         y_valid=None,       # Validation labels
-        callbacks:list=(),  # Functions f(epoch, metrics) called after every epoch
+        callbacks:list=(),  # Functions f(epoch, metrics) called after every epoch; one raising `StopTraining` ends training
+        sample_weight=None, # Loss weight of each training series (n,), times its class weight
+        keep_checkpoint:bool=False, # Keep `checkpoint` after training (the caller deletes it once the model is saved)
     ):
     "Fit the scaler and train the ensemble (continue training when `warm_start` and already fitted)"
-    declared, fmt, features = None, 'wide', None
-    if isinstance(X, Dataset): X, y, declared, fmt, src = X.X, X.y, X.classes, X.fmt, X.source
+    self._check_params()
+    declared, fmt = None, 'wide'
+    if isinstance(X, Dataset): X, y, declared, fmt, src = X.X, (X.y if y is None else y), X.classes, X.fmt, X.source
     else: src = 'X'
-    if isinstance(X_valid, Dataset): X_valid, y_valid, vsrc = X_valid.X, X_valid.y, X_valid.source
+    if isinstance(X_valid, Dataset): X_valid, y_valid, vsrc = X_valid.X, (X_valid.y if y_valid is None else y_valid), X_valid.source
     else: vsrc = 'X_valid'
-    X = to_3d(X, src)
-    if y is None: raise DataError(f"{src}: no labels; fit needs y")
-    y = _labels_in(y)
-    if len(y) != len(X): raise DataError(f"y: {len(y)} labels for {len(X)} series")
-    classes = _classes_from(y, declared)
-    if len(classes) < 2: raise DataError(f"{src}: every series has label {y[0]!r}; expected at least 2 classes")
     warm = self.warm_start and hasattr(self, 'model_')
+    X = self._series(X, src, fitted=warm)
+    if y is None: raise DataError(f"{src}: no labels; {type(self).__name__} requires y to be passed, but the target y is None")
+    y = _labels_in(y, 'y' if src == 'X' else src)
+    if len(y) != len(X): raise DataError(f"y: {len(y)} labels for {len(X)} series")
+    sw = _sample_weights(sample_weight, len(X))
+    classes = _classes_from(y, declared)
+    if len(classes) < 2: raise DataError(f"{src}: only 1 class ({jsonable(classes[0])!r} for every series); expected at least 2 classes")
+    cls = [str(c) for c in classes]
+    _check_class_totals(encode_labels(y, cls, src), sw, classes)
+    self.seed_ = seed = self._run_seed()
+    swv = None
+    if X_valid is not None:
+        Xv = check_like(self._series(X_valid, vsrc, fitted=warm), X.shape[1], X.shape[2], vsrc)
+        if y_valid is None: raise DataError(f"{vsrc}: no labels for the validation series")
+        yv = _labels_in(y_valid, 'y_valid' if vsrc == 'X_valid' else vsrc)
+        if len(yv) != len(Xv): raise DataError(f"y_valid: {len(yv)} labels for {len(Xv)} series")
+    elif self.validation_fraction is not None:   # held out of the training data, as MLPClassifier's early stopping does
+        tr, va = _held_out(encode_labels(y, cls, src), self.validation_fraction, seed)
+        X, Xv, y, yv = X[tr], X[va], y[tr], y[va]
+        if sw is not None: sw, swv = sw[tr], sw[va]
     if warm:
-        check_like(X, self.c_in_, self.seq_len_, src)
-        if [str(c) for c in classes] != [str(c) for c in self.classes_]: self._new_head(classes)
+        if cls != [str(c) for c in self.classes_]: self._new_head(classes)
     else:
         self.scaler_ = Scaler(self.scaling).fit(X)
         self.classes_, self.c_in_, self.seq_len_ = classes, X.shape[1], X.shape[2]
-        with torch.random.fork_rng(enabled=self.seed is not None):
-            if self.seed is not None: torch.manual_seed(self.seed)
-            self.model_ = InceptionTime(self.c_in_, len(classes), self.models, seed=self.seed,
+        self.n_features_in_ = self.c_in_ * self.seq_len_
+        with torch.random.fork_rng(enabled=seed is not None):
+            if seed is not None: torch.manual_seed(seed)
+            self.model_ = InceptionTime(self.c_in_, len(classes), self.models, seed=seed,
                                         **{k: getattr(self, k) for k in self._arch if k != 'models'})
         self.history_ = []
     self.data_format_ = fmt
     dev = self.device_
     self.model_.to(dev)
     cls = [str(c) for c in self.classes_]
-    tX = torch.as_tensor(self.scaler_.transform(X), device=dev)
-    ty = torch.as_tensor(encode_labels(y, cls, src), device=dev)
-    tXv = tyv = None
-    if X_valid is not None:
-        Xv = check_like(to_3d(X_valid, vsrc), self.c_in_, self.seq_len_, vsrc)
-        if y_valid is None: raise DataError(f"{vsrc}: no labels for the validation series")
-        tXv = torch.as_tensor(self.scaler_.transform(Xv), device=dev)
-        tyv = torch.as_tensor(encode_labels(_labels_in(y_valid), cls, vsrc), device=dev)
+    yi = encode_labels(y, cls, src)
+    cw = self._class_weights(yi)
+    run = {}
+    if (w := _weights(cw, yi, sw)) is not None: run['weights'] = torch.as_tensor(w, dtype=torch.float32, device=dev)
+    tX, ty, tXv, tyv = torch.as_tensor(self.scaler_.transform(X), device=dev), torch.as_tensor(yi, device=dev), None, None
+    if X_valid is not None or self.validation_fraction is not None:
+        yvi = encode_labels(yv, cls, vsrc)
+        tXv, tyv = torch.as_tensor(self.scaler_.transform(Xv), device=dev), torch.as_tensor(yvi, device=dev)
+        if (wv := _weights(cw, yvi, swv)) is not None: run['valid_weights'] = torch.as_tensor(wv, dtype=torch.float32, device=dev)
+    if self.patience is not None: run['patience'] = self.patience
+    if keep_checkpoint: run['keep_checkpoint'] = True
     start = len(self.history_)
     hist = train_ensemble(self.model_, tX, ty, tXv, tyv, lr=self.lr, lr_decay=self.lr_decay, batch_size=self.batch_size,
-                          epochs=self.epochs, schedule=self.schedule, seed=self.seed, checkpoint=self.checkpoint,
+                          epochs=self.epochs, schedule=self.schedule, seed=seed, checkpoint=self.checkpoint,
                           verbose=self.verbose, progress=self.progress, callbacks=callbacks, engine=self._engine(),
-                          precision=self.precision, conv=self.conv, compile=self.compile)
+                          precision=self.precision, conv=self.conv, compile=self.compile, **run)
     self.history_ = self.history_ + [dict(h, epoch=h['epoch'] + start) for h in hist]
     self.best_epochs_ = [e + start for e in self.model_.best_epochs]
     return self
@@ -154,24 +334,35 @@ def predict_proba(self:InceptionTimeClassifier, X, bs:int|None=None) -> np.ndarr
     "Class probabilities `(n, n_classes)`, columns in the order of `classes_`"
     self._check_fitted()
     src = X.source if isinstance(X, Dataset) else 'X'
-    X = check_like(to_3d(X.X if isinstance(X, Dataset) else X, src), self.c_in_, self.seq_len_, src)
-    return engine_proba(self.model_, self.scaler_.transform(X), self._engine(), bs=bs).mean(0).numpy()
+    X = self._series(X.X if isinstance(X, Dataset) else X, src)
+    P = engine_proba(self.model_, self.scaler_.transform(X), self._engine(), bs=bs).mean(0).numpy()
+    bad = ~np.isfinite(P).all(1)
+    if bad.any():   # never a NaN passed on as a result
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{src}: series {i + 1} gives no finite probabilities (largest |value| {np.abs(X[i]).max():.3g}); "
+                        "expected values on the scale of the training data")
+    return P
 
 @patch
 def predict(self:InceptionTimeClassifier, X, bs:int|None=None) -> np.ndarray:
-    "Predicted labels, as given in training"
-    idx = self.predict_proba(X, bs).argmax(1)
-    return self.classes_[idx]
+    "Predicted labels, of the type given in training"
+    P = self.predict_proba(X, bs)
+    return self.classes_[P.argmax(1)]
 
 @patch
-def score(self:InceptionTimeClassifier, X, y) -> float:
-    "Accuracy of `predict(X)` against labels `y`"
-    return float(np.mean([str(a) == str(b) for a, b in zip(self.predict(X), _labels_in(y))]))
+def score(self:InceptionTimeClassifier, X, y=None, sample_weight=None) -> float:
+    "Accuracy of `predict(X)` against labels `y` (a labelled `Dataset`'s own when None), weighted by `sample_weight`"
+    if y is None and isinstance(X, Dataset): y = X.y
+    if y is None: raise DataError("score: no labels y")
+    y, pred = _labels_in(y), self.predict(X)
+    if len(y) != len(pred): raise DataError(f"y: {len(y)} labels for {len(pred)} series")
+    if (y.dtype.kind in 'OUS') != (pred.dtype.kind in 'OUS'): y, pred = y.astype(str), pred.astype(str)   # a file's labels against numbers
+    return float(np.average(y == pred, weights=_sample_weights(sample_weight, len(y))))
 
 # %% ../nbs/06_estimator.ipynb #27345ba2
 @patch
 def save(self:InceptionTimeClassifier, path) -> Path:
-    "Save the fitted model to folder `path` (`config.json` and `model.safetensors`); under torchrun rank 0 writes, the others wait"
+    "Save the fitted model to folder `path` (`config.json` and `model.safetensors`, replaced as a whole); under torchrun rank 0 writes, the others wait"
     self._check_fitted()
     path = Path(path)
     if not is_main(): barrier(); return path
@@ -190,20 +381,26 @@ def _config(self:InceptionTimeClassifier) -> dict:
 # %% ../nbs/06_estimator.ipynb #82db55a2
 @patch(cls_method=True)
 def load(cls:InceptionTimeClassifier, path, device:str|None=None) -> InceptionTimeClassifier:
-    "Load a model saved with `save`; fails clearly on a missing, corrupt or incompatible file"
+    "Load a model saved with `save`; fails with one `DataError` naming the file and field on a missing, corrupt, hand-edited or incompatible folder"
     path = Path(path)
-    cfg, state = read_model(path)
-    hp = {k: v for k, v in cfg['hyperparameters'].items() if k in cls._param_names()}
-    hp['device'] = device   # where the model runs is the loader's choice, not the trainer's
+    cfg, state = read_model(path)   # every field checked
+    names = cls._get_param_names()
+    hp = {k: v for k, v in cfg['hyperparameters'].items() if k in names}
+    hp['device'] = device           # where the model runs is the loader's choice, not the trainer's
+    _check_device(device)
     self = cls(**hp)
-    self.classes_ = np.array(cfg['classes'], dtype=object)
+    self.classes_ = _classes_array(cfg['classes'])
     self.c_in_, self.seq_len_, self.data_format_ = cfg['c_in'], cfg['seq_len'], cfg.get('data_format', 'wide')
+    self.n_features_in_ = self.c_in_ * self.seq_len_
     self.scaler_, self.history_ = Scaler.from_dict(cfg['scaler']), cfg.get('history', [])
     self.best_epochs_, self.config_ = cfg.get('best_epochs'), cfg
-    self.model_ = InceptionTime(self.c_in_, len(self.classes_), self.models,
-                                **{k: getattr(self, k) for k in self._arch if k != 'models'})
-    try: self.model_.load_state_dict(state)
-    except Exception as e: raise DataError(f"{path/'model.safetensors'}: weights do not fit the architecture in config.json ({e})") from None
+    try:
+        self.model_ = InceptionTime(self.c_in_, len(self.classes_), self.models,
+                                    **{k: getattr(self, k) for k in self._arch if k != 'models'})
+        self.model_.load_state_dict(state)
+    except Exception as e:
+        raise DataError(f"{path/'model.safetensors'}: weights do not fit the architecture in config.json "
+                        f"({type(e).__name__}: {' '.join(str(e).split())[:300]})") from None
     self.model_.to(self.device_).eval()
     return self
 
