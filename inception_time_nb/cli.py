@@ -19,7 +19,7 @@ from .distributed import init_distributed, leave_distributed, is_main, broadcast
 
 # %% auto #0
 __all__ = ['MAX_SEED', 'HYPERPARAMETERS', 'CHANNELS', 'check_hyperparameters', 'check_device', 'check_output_file',
-           'check_input_file', 'check_listen', 'check_serve_options', 'CommandInterrupted', 'stop_on_signals',
+           'check_input_file', 'check_listen', 'check_endpoint_options', 'CommandInterrupted', 'stop_on_signals',
            'inception_time_train', 'inception_time_predict', 'inception_time_serve', 'train_main', 'predict_main',
            'serve_main', 'launch_main', 'read_hyperparameters', 'check_input_config', 'channel_file', 'model_channel',
            'inception_time_sagemaker_train', 'sagemaker_train_main']
@@ -136,8 +136,8 @@ def check_listen(
             raise ValueError(f"--host {host} --port {port}: cannot listen there ({e.strerror}); expected an address of "
                              "this machine (127.0.0.1, 0.0.0.0) and a port this user may open") from None
 
-def check_serve_options(host:str, port:int, threads:int=4, torch_threads:int|None=None, max_payload_mb:float=6.0) -> int:
-    "Check the endpoint's options before the model is loaded, each error naming its option; returns the body limit in bytes"
+def check_endpoint_options(threads:int=4, torch_threads:int|None=None, max_payload_mb:float=6.0) -> int:
+    "Check the endpoint's numbers before the model is loaded, each error naming its option; returns the body limit in bytes"
     for name, v in (('--threads', threads), ('--torch-threads', torch_threads)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
             raise ValueError(f"{name}: got {v!r}; expected an integer >= 1")
@@ -145,7 +145,6 @@ def check_serve_options(host:str, port:int, threads:int=4, torch_threads:int|Non
     if isinstance(mb, bool) or not isinstance(mb, (int, float)) or not (math.isfinite(mb) and mb > 0) or int(mb * 2**20) < 1:
         raise ValueError(f"--max-payload-mb: got {mb!r}; expected a finite number of MB (2**20 bytes) > 0; "
                          "6 is SageMaker's limit for a real-time request")
-    check_listen(host, port)
     return int(mb * 2**20)
 
 # %% ../nbs/08_cli.ipynb #64a3bf44
@@ -249,9 +248,9 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
 # %% ../nbs/08_cli.ipynb #2c694824
 @call_parse
 def inception_time_train(
-    train:str=None,         # Training CSV: one series per row, label first (or the long format) (required, unless --sagemaker)
+    train:str=None,         # Training CSV: one series per row, label first (or the long format)
     valid:str=None,         # Validation CSV in the same format (optional)
-    model_dir:str=None,     # Folder to save the trained model to, checked before training (required, unless --sagemaker)
+    model_dir:str=None,     # Folder to save the trained model to (checked before training)
     init_model:str=None,    # Saved model folder to continue training (its architecture and scaler are kept)
     filters:int=None,       # Filters per Inception branch (default: 32)
     depth:int=None,         # Inception modules per network (default: 6)
@@ -284,7 +283,7 @@ def inception_time_predict(
     output:str=None,         # Predictions CSV to write: one label per row, in input order; replaced only once every row is predicted
     proba:bool=False,        # Add the class probabilities (wide format; long output always has them)
     chunk_rows:int=10_000,   # Rows read and predicted at a time
-    verbose:bool=False,      # Print a progress line per chunk of rows
+    verbose:bool=False,      # Show the prediction's progress on stdout
     device:str=None,         # 'cpu', 'cuda' or 'cuda:N' (default: CUDA when available)
 ):
     "Batch transform: predict every series of a CSV file and write the predictions to a CSV file"
@@ -324,7 +323,8 @@ def inception_time_serve(
         if model_dir: raise ValueError("--sagemaker serves the model in --sm-root's model/ folder; drop --model-dir")
         model_dir, host, port = Path(sm_root)/'model', '0.0.0.0', 8080
     if not model_dir: raise ValueError("--model-dir is required (or --sagemaker)")
-    max_bytes = check_serve_options(host, port, threads, torch_threads, max_payload_mb)   # before the model is loaded
+    check_listen(host, port)      # before the model is loaded: the option at fault named, a port in use found
+    max_bytes = check_endpoint_options(threads, torch_threads, max_payload_mb)
     serve(model_dir, host=host, port=port, threads=threads, torch_threads=torch_threads, max_bytes=max_bytes)
 
 # %% ../nbs/08_cli.ipynb #4486a18e
@@ -355,7 +355,9 @@ class _Help(argparse.HelpFormatter):
 def _parser(func, prog:str, required:dict|None=None) -> argparse.ArgumentParser:
     "`@call_parse`'s parser for `func`, with `--version`, the `required` options marked (name: condition) and hyphenated names"
     p = anno_parser(func, prog=prog)
-    p.formatter_class, p.epilog = _Help, "Options may be written with hyphens or underscores: --model-dir or --model_dir."
+    p.formatter_class = _Help
+    two = [a.dest for a in p._actions if '_' in a.dest and a.help != argparse.SUPPRESS]
+    if two: p.epilog = f"Options may be written with hyphens or underscores: {_dashed('--' + two[0])} or --{two[0]}."
     for a in p._actions:
         if a.dest in (required or {}): a.help = f"{a.help} (required{', ' + required[a.dest] if required[a.dest] else ''})"
     p.add_argument('--version', action='version', version=f'{prog} {inception_time_nb.__version__}', help="Print the version and exit")
@@ -363,18 +365,18 @@ def _parser(func, prog:str, required:dict|None=None) -> argparse.ArgumentParser:
     p.error = lambda message: error(_dashed(message))   # argparse names options as declared: --batch_size
     return p
 
-def _run(func, prog:str, argv:list|None=None, required:dict|None=None, check=None):
+def _run(func, prog:str, argv:list|None=None, required:dict|None=None, check=None, signals=(signal.SIGINT, signal.SIGTERM)):
     "Parse `argv` (default: the command line) for `func` and call it; each way it can fail has its exit status and one line on stderr"
     p = _parser(func, prog, required)
     args = vars(p.parse_args(_underscored(sys.argv[1:] if argv is None else [str(a) for a in argv])))
     for k in ('pdb', 'xtra'): args.pop(k, None)   # hidden options anno_parser adds for call_parse
-    with stop_on_signals():
+    with stop_on_signals(signals):
         try:
             if check is not None: check(**args)
             func(**args)
             return
         except (TrainingInterrupted, CommandInterrupted) as e: code, line = 128 + e.signum, str(e)
-        except KeyboardInterrupt: code, line = 128 + signal.SIGINT, 'stopped by SIGINT'
+        except KeyboardInterrupt as e: code, line = 128 + getattr(e, 'signum', signal.SIGINT), str(e) or 'stopped by SIGINT'
         except (DataError, ValueError, OSError) as e: code, line = 1, f"error: {_reason(e)}"
     print(' '.join(line.split()), file=sys.stderr, flush=True)
     sys.exit(code)
@@ -390,7 +392,7 @@ def predict_main(argv:list|None=None):
 
 def serve_main(argv:list|None=None):
     "Entry point of the `inception_time_serve` console script"
-    _run(inception_time_serve, 'inception_time_serve', argv, dict(model_dir='unless --sagemaker'))
+    _run(inception_time_serve, 'inception_time_serve', argv, dict(model_dir='unless --sagemaker'), signals=())   # `serve` drains on SIGTERM
 
 def _check_launch(nproc_per_node=None, port=29500, **_):
     "The numbers of `inception_time_launch`, checked before it builds the command"
