@@ -212,7 +212,11 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
     hp = check_hyperparameters({k: v for k, v in hp.items() if v is not None})
     device, model_dir = check_device(device), Path(model_dir)
     check_model_dir(model_dir)                      # before the data is read: a model that cannot be saved is not trained
-    if checkpoint is not None: checkpoint = check_output_file(checkpoint, '--checkpoint')
+    if checkpoint is not None:
+        checkpoint = check_output_file(checkpoint, '--checkpoint')
+        if model_dir.resolve() in checkpoint.resolve().parents:
+            raise DataError(f"--checkpoint {checkpoint}: is inside --model-dir {model_dir}, which is replaced as a whole when the "
+                            "model is saved; keep the checkpoint elsewhere")
     check_input_file(train, '--train')
     if valid: check_input_file(valid, '--valid')
     init_distributed(device)     # under torchrun: join the process group; only rank 0 prints and writes
@@ -293,7 +297,7 @@ def inception_time_predict(
     device, src, out = check_device(device), check_input_file(input, '--input'), check_output_file(output, '--output')
     if out.resolve() == src.resolve():
         raise DataError(f"--output {out}: is the input file; the predictions would replace the series: choose another file")
-    if out.resolve().parent == Path(model_dir).resolve():
+    if Path(model_dir).resolve() in out.resolve().parents:
         raise DataError(f"--output {out}: is in the model folder {model_dir}; choose a file elsewhere")
     clf = InceptionTimeClassifier.load(model_dir, device=device)
     created = _missing_dirs(out.parent)
@@ -517,6 +521,8 @@ def _train_sagemaker(root:Path, hp:dict, checkpoint=None, device=None, **paths):
     given = [f"--{k.replace('_', '-')}" for k, v in paths.items() if v]
     if given: raise ValueError(f"--sagemaker reads its data and writes its model under --sm-root; drop {', '.join(given)}")
     root = Path(root); failure, ckpts = root/'output'/'failure', root/'checkpoints'
+    if not root.is_dir():    # nothing to train on, and nowhere to report it: /opt/ml is not created on a machine without it
+        raise DataError(f"{root}: no such folder; expected SageMaker's layout (input/, model/, output/): set --sm-root or SM_ROOT")
     with contextlib.suppress(OSError): failure.unlink(missing_ok=True)
     made = _missing_dirs(ckpts)
     try:
