@@ -18,7 +18,7 @@ from .serve import serve
 from .distributed import init_distributed, leave_distributed, is_main, broadcast_object, inception_time_launch
 
 # %% auto #0
-__all__ = ['MAX_SEED', 'HYPERPARAMETERS', 'CHANNELS', 'check_hyperparameters', 'check_device', 'check_output_file',
+__all__ = ['MAX_SEED', 'HYPERPARAMETERS', 'MOST', 'CHANNELS', 'check_hyperparameters', 'check_device', 'check_output_file',
            'check_input_file', 'check_listen', 'check_endpoint_options', 'CommandInterrupted', 'stop_on_signals',
            'inception_time_train', 'inception_time_predict', 'inception_time_serve', 'train_main', 'predict_main',
            'serve_main', 'launch_main', 'read_hyperparameters', 'check_input_config', 'channel_file', 'model_channel',
@@ -40,12 +40,16 @@ HYPERPARAMETERS = {   # name: (type, valid?, what is expected)
     'seed':       (int,   lambda v: 0 <= v <= MAX_SEED, f'an integer from 0 to {MAX_SEED} (2**32 - 1)'),
 }
 
+MOST = {'filters': 4096, 'depth': 1000, 'models': 1000}   # sizes beyond these are typos: no memory holds the network
+
 def check_hyperparameters(hp:dict, name=lambda k: '--' + k.replace('_', '-')) -> dict:
     "Raise a `ValueError` naming the first hyperparameter in `hp` with a value out of range; `name(k)` says how to call it"
     for k, v in hp.items():
         typ, ok, expected = HYPERPARAMETERS[k]
         if v is not None and not (isinstance(v, typ) and not isinstance(v, bool) and ok(v)):
             raise ValueError(f"{name(k)}: got {v!r}; expected {expected}")
+        if k in MOST and v is not None and v > MOST[k]:
+            raise ValueError(f"{name(k)}: got {v!r}; expected at most {MOST[k]} (a network that size would not fit in memory)")
     return hp
 
 # %% ../nbs/08_cli.ipynb #4234f230
@@ -139,11 +143,12 @@ def check_listen(
 def check_endpoint_options(threads:int=4, torch_threads:int|None=None, max_payload_mb:float=6.0) -> int:
     "Check the endpoint's numbers before the model is loaded, each error naming its option; returns the body limit in bytes"
     for name, v in (('--threads', threads), ('--torch-threads', torch_threads)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise ValueError(f"{name}: got {v!r}; expected an integer >= 1")
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1024):
+            raise ValueError(f"{name}: got {v!r}; expected an integer >= 1 (at most 1024)")
     mb = max_payload_mb
-    if isinstance(mb, bool) or not isinstance(mb, (int, float)) or not (math.isfinite(mb) and mb > 0) or int(mb * 2**20) < 1:
-        raise ValueError(f"--max-payload-mb: got {mb!r}; expected a finite number of MB (2**20 bytes) > 0; "
+    if (isinstance(mb, bool) or not isinstance(mb, (int, float)) or not (math.isfinite(mb) and 0 < mb <= 1024)
+        or int(mb * 2**20) < 1):
+        raise ValueError(f"--max-payload-mb: got {mb!r}; expected a finite number of MB (2**20 bytes) above 0, at most 1024; "
                          "6 is SageMaker's limit for a real-time request")
     return int(mb * 2**20)
 
