@@ -182,7 +182,7 @@ _ARCH = ('filters', 'depth', 'models', 'scaling')
 
 def _seed(checkpoint, hp:dict, say) -> int:
     "The run's seed: `--seed`; else the seed of the run that wrote `checkpoint`, so that a rerun resumes it; else one drawn at random"
-    stored = checkpoint_seed(checkpoint) if checkpoint is not None and Path(checkpoint).is_file() else None
+    stored = broadcast_object(checkpoint_seed(checkpoint) if checkpoint is not None and Path(checkpoint).is_file() else None)   # rank 0's disk decides
     if 'seed' in hp:
         if stored is not None and stored != hp['seed']:
             raise DataError(f"{checkpoint}: this checkpoint is from a run with seed {stored}, not --seed {hp['seed']}; "
