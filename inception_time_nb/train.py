@@ -119,7 +119,7 @@ class _Run:
         self.best_loss, self.best_epoch, self.best_state = st['best_loss'], st['best_epoch'], st['best_state']
         self.stopped = list(st.get('stopped', [False] * len(self.model)))
 
-# %% ../nbs/05_train.ipynb #13ada9bd
+# %% ../nbs/05_train.ipynb #ea44d2ca
 def _batches(n:int, batch_size:int, seq_len:int, world:int=1) -> list:
     "Bounds `(start, stop)` of an epoch's batches in the shuffled order; raises `DataError` for batches BatchNorm cannot train on"
     b = [(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
@@ -134,7 +134,7 @@ def _batches(n:int, batch_size:int, seq_len:int, world:int=1) -> list:
     if n - b[-1][0] < need: b[-2:] = [(b[-2][0], n)]   # a last batch too small for BatchNorm joins the one before it
     return b
 
-# %% ../nbs/05_train.ipynb #ac713b85
+# %% ../nbs/05_train.ipynb #3a7f673e
 def _check_finite(X, name:str, chunk:int=4096):
     "Raise `DataError` naming the first series of `X` (a tensor) with a non-finite value"
     for i in range(0, len(X), chunk):
@@ -164,7 +164,7 @@ def _check_data(model, X, y, w, name:str, lname:str, wname:str):
         if w.sum() <= 0: raise DataError(f"{wname}: every weight is 0; expected some weight > 0")
     return y.long(), w
 
-# %% ../nbs/05_train.ipynb #471e90e7
+# %% ../nbs/05_train.ipynb #c60fd1b1
 def _on_device(X, dev, transform) -> bool:
     "Whether batches are plain indexing of `X` (a float32 tensor on the training device, no transform): today's path"
     return torch.is_tensor(X) and X.device == dev and X.dtype == torch.float32 and transform is None
@@ -225,7 +225,7 @@ def _fingerprint(*arrays, **params) -> str:
             h.update(np.ascontiguousarray(c.cpu().numpy() if torch.is_tensor(c) else c).tobytes())
     return h.hexdigest()[:16]
 
-# %% ../nbs/05_train.ipynb #993436a8
+# %% ../nbs/05_train.ipynb #1a6bba53
 def _tmp_of(path:Path) -> Path: return path.with_name(f'.{path.name}.tmp')
 
 def _check_checkpoint(path) -> Path:
@@ -261,7 +261,7 @@ def checkpoint_seed(path) -> int|None:
     except Exception: return None
     return s if isinstance(s, int) and not isinstance(s, bool) else None
 
-# %% ../nbs/05_train.ipynb #87a45c07
+# %% ../nbs/05_train.ipynb #de1f39d6
 class StopTraining(Exception):
     "Raised by a callback `f(epoch, metrics)` to end training after that epoch; each member keeps its best weights"
 
@@ -282,7 +282,7 @@ class TrainingInterrupted(Exception):
         super().__init__(f"stopped by {signal.Signals(signum).name} {when}; {what}")
     def __reduce__(self): return type(self), (self.signum, self.epoch, self.checkpoint)
 
-# %% ../nbs/05_train.ipynb #64f9bb2f
+# %% ../nbs/05_train.ipynb #49dd8692
 class _Signals:
     "While training: SIGINT and SIGTERM are noted, not raised (main thread only); the previous handlers come back on exit"
     def __init__(self): self.signum, self.old, self.handled = None, {}, False
@@ -319,7 +319,7 @@ def _stopper(sig:_Signals, device, every:int=8):
         return bool(agreed[0])
     return stop
 
-# %% ../nbs/05_train.ipynb #b01e6003
+# %% ../nbs/05_train.ipynb #4aadb4ac
 def _isatty(stream) -> bool:
     try: return bool(stream.isatty())
     except (AttributeError, ValueError): return False
