@@ -4,17 +4,87 @@
 
 # %% ../nbs/04_artifacts.ipynb #e1983f50
 from __future__ import annotations
-import hashlib, json
+import ctypes, errno, hashlib, json, math, numbers, os, re, secrets, shutil, stat, sys
 from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import save as st_save, load as st_load, safe_open
 import inception_time_nb
-from .data import DataError, atomic_write
+from .data import DataError, Scaler
 
 # %% auto #0
-__all__ = ['FORMAT', 'REQUIRED', 'flatten_state', 'unflatten_state', 'save_state', 'load_state', 'jsonable', 'write_model',
-           'read_config', 'read_model']
+__all__ = ['FORMAT', 'MODEL_FILES', 'HYPERPARAMETERS', 'REQUIRED', 'named_error', 'write_atomic', 'clean_stale', 'flatten_state',
+           'unflatten_state', 'save_state', 'load_state', 'check_model_dir', 'model_folder', 'jsonable', 'write_model',
+           'check_hyperparameter', 'check_config', 'read_config', 'read_model']
+
+# %% ../nbs/04_artifacts.ipynb #f1a0c002
+def named_error(e:OSError, path) -> OSError:
+    "`e` again, as an `OSError` of the same kind whose message names `path`"
+    if isinstance(e, OSError) and e.errno is not None:
+        return OSError(e.errno, f"{path}: {e.strerror or e}")   # OSError(errno, ...) picks the subclass (PermissionError, ...)
+    return OSError(f"{path}: {e}")
+
+def _create(path:Path, data:bytes):
+    "Create `path` (it must not exist) holding `data`, flushed to disk; mode 0666 less the umask"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0), 0o666)
+    with os.fdopen(fd, 'wb') as f:
+        f.write(data); f.flush(); os.fsync(f.fileno())
+
+def _fsync_dir(path):
+    "Flush a folder's entries (renames) to disk, where the system allows it"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
+    except OSError: pass
+
+def _temp_name(path:Path, kind:str='tmp') -> Path:
+    "A sibling of `path` that names this process: `.NAME.PID-TOKEN.KIND`"
+    return path.parent/f'.{path.name}.{os.getpid()}-{secrets.token_hex(4)}.{kind}'
+
+def write_atomic(path, data:bytes|str) -> Path:
+    "Write `data` to `path` through a temporary sibling and one rename; the mode respects the umask; errors name `path`"
+    path = Path(path)
+    data = data.encode() if isinstance(data, str) else data
+    tmp = _temp_name(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _create(tmp, data)
+        os.replace(tmp, path)
+    except OSError as e:
+        try: tmp.unlink(missing_ok=True)
+        except OSError: pass
+        raise named_error(e, path) from None
+    except BaseException:
+        try: tmp.unlink(missing_ok=True)
+        except OSError: pass
+        raise
+    return path
+
+def _owner_gone(name:str) -> bool:
+    "True when temporary name `name` belongs to a process that no longer runs (or to this one, or names none)"
+    m = re.search(r'\.(\d+)-[0-9a-f]{8}\.[a-z]+$', name)
+    if not m: return True                 # an older save's temporary name (no process id): nothing is writing it
+    pid = int(m.group(1))
+    if pid == os.getpid(): return True
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return True
+    except OSError: return False          # it exists (another account's process)
+    return False
+
+def clean_stale(folder, target:str, kinds=('tmp',)) -> list:
+    "Remove the temporary siblings of `folder/target` left by killed saves; returns what was removed"
+    folder, gone = Path(folder), []
+    try: entries = list(folder.iterdir())
+    except OSError: return gone
+    for p in entries:
+        if not (p.name.startswith(f'.{target}.') and p.name.rsplit('.', 1)[-1] in kinds and _owner_gone(p.name)): continue
+        try:
+            if p.is_dir() and not p.is_symlink(): shutil.rmtree(p)
+            else: p.unlink()
+            gone.append(p)
+        except OSError: pass
+    return gone
 
 # %% ../nbs/04_artifacts.ipynb #b3fa49c0
 def flatten_state(obj, tensors:dict|None=None, prefix:str='') -> tuple:
@@ -43,10 +113,13 @@ def unflatten_state(skel, tensors:dict):
 
 # %% ../nbs/04_artifacts.ipynb #420ab595
 def save_state(path, obj, meta:dict|None=None):
-    "Write `obj` (a nest of tensors and plain values) to a safetensors file, atomically"
+    "Write `obj` (a nest of tensors and plain values) to a safetensors file, atomically; earlier killed saves' leftovers are removed"
+    path = Path(path)
     skel, tensors = flatten_state(obj)
     header = {'state': json.dumps(skel), **{k: json.dumps(v) for k, v in (meta or {}).items()}}
-    return atomic_write(path, st_save(tensors, metadata=header))
+    data = st_save(tensors, metadata=header)
+    clean_stale(path.parent, path.name)
+    return write_atomic(path, data)
 
 def load_state(path) -> tuple:
     "Read a file written by `save_state`: `(obj, meta)`; never executes anything from the file"
@@ -60,58 +133,285 @@ def load_state(path) -> tuple:
     if 'state' not in meta: raise DataError(f"{path}: no 'state' entry in the file's metadata")
     return unflatten_state(meta.pop('state'), tensors), meta
 
+# %% ../nbs/04_artifacts.ipynb #c4ec0001
+def check_model_dir(path) -> Path:
+    "Raise a `DataError` naming `path` if a model folder cannot be written there (a file, under a file, not writable); creates nothing"
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DataError(f"{path}: is a file; expected a folder for the model (existing or to be created)")
+    p = path
+    while not p.exists() and p.parent != p: p = p.parent          # the nearest part of the path that exists
+    if not p.is_dir(): raise DataError(f"{path}: cannot create the model folder: {p} is a file")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise DataError(f"{path}: cannot write the model there: {p} is not writable by this user")
+    return path
+
 # %% ../nbs/04_artifacts.ipynb #51d8cbaf
+def _complete_with(p:Path, weights:Path) -> bool:
+    "True when `weights` is the file `p/config.json` names by its checksum"
+    try:
+        cfg = json.loads((p/'config.json').read_text())
+        return hashlib.sha256(weights.read_bytes()).hexdigest() == cfg['weights_sha256']
+    except Exception: return False
+
+def _complete(p:Path) -> bool: return _complete_with(p, p/'model.safetensors')
+
+def model_folder(path) -> Path:
+    "Where the model saved to `path` is: `path`, or, after a kill in the middle of a swap, the complete sibling (renamed into place when allowed)"
+    path = Path(path)
+    if path.exists(): return path
+    parts = _siblings(Path(os.path.abspath(path)))
+    for p in sorted(parts, key=lambda p: not p.name.endswith('.new')):   # the newer model first
+        if _complete(p):
+            try: os.rename(p, path); return path
+            except OSError: return p
+    return path
+
 FORMAT = 'inception_time_nb/1'
+MODEL_FILES = ('config.json', 'model.safetensors')
 
 def jsonable(v):
-    "A numpy scalar or a path as the plain JSON value it stands for"
+    "`v` as plain JSON values: numpy scalars and arrays, paths and tuples inside dicts and lists too"
     if isinstance(v, np.generic): return v.item()
+    if isinstance(v, np.ndarray): return v.tolist()
     if isinstance(v, Path): return str(v)
+    if isinstance(v, dict): return {str(jsonable(k)): jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [jsonable(x) for x in v]
     return v
 
+_step = lambda name: None   # fault injection for the tests: called after each step of a save
+
+def _exchange(a:Path, b:Path) -> bool:
+    "Swap paths `a` and `b` in one atomic step (Linux `renameat2` with RENAME_EXCHANGE); False where the system cannot"
+    if not sys.platform.startswith('linux'): return False
+    try:
+        f = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError): return False
+    f.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    if f(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0: return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP): return False
+    raise OSError(err, os.strerror(err), str(b))
+
+def _siblings(path:Path, kinds=('new', 'old')) -> list:
+    "Folders `.NAME.PID-TOKEN.new/.old` beside `path`: the parts of a save"
+    try: return sorted(p for p in path.parent.iterdir() if p.name.startswith(f'.{path.name}.')
+                       and p.name.rsplit('.', 1)[-1] in kinds and p.is_dir())
+    except OSError: return []
+
+def _can_swap(path:Path) -> bool:
+    "True when `path` can be replaced by renaming: not a mount point or a link, in a writable folder, holding only a model"
+    if not path.exists(): return True
+    if path.is_symlink() or os.path.ismount(path) or not os.access(path.parent, os.W_OK | os.X_OK): return False
+    mine = set(MODEL_FILES)
+    return all(p.name in mine or p.name.startswith('.model.') or p.name.startswith('.config.json.') for p in path.iterdir())
+
+def _finish_in_place(path:Path):
+    "Complete an in-place save that a kill interrupted after its commit, and remove what killed saves left"
+    try: sha = json.loads((path/'config.json').read_text())['weights_sha256']
+    except Exception: sha = None
+    side = path/f'.model.{sha}.safetensors'
+    if sha and side.exists() and _complete_with(path, side): os.replace(side, path/'model.safetensors')
+    for p in path.iterdir():
+        temp = re.fullmatch(r'\.\.?(model|config)\..*\.tmp', p.name) and _owner_gone(p.name)
+        if temp or re.fullmatch(r'\.model\.[0-9a-f]{64}\.safetensors', p.name):
+            try: p.unlink()
+            except OSError: pass
+
+def _write_in_place(path:Path, weights:bytes, text:str, sha:str) -> Path:
+    "Write a model into folder `path` itself (a mount point): new weights beside the old, the config (the commit point), the rename"
+    _finish_in_place(path)
+    side = path/f'.model.{sha}.safetensors'
+    write_atomic(side, weights); _step('in place: weights beside the old')
+    try: write_atomic(path/'config.json', text)
+    except BaseException:                        # not committed: the old model stands; the side file goes
+        try: side.unlink(missing_ok=True)
+        except OSError: pass
+        raise
+    _step('in place: config written')
+    try: os.replace(side, path/'model.safetensors')
+    except OSError as e: raise named_error(e, path/'model.safetensors') from None
+    _fsync_dir(path); _step('in place: weights renamed')
+    return path
+
 def write_model(
-    path,            # The model folder (created if needed)
+    path,            # The model folder (created if needed; an existing model in it is replaced as a whole)
     state:dict,      # The ensemble's `state_dict()`
     config:dict,     # What `config.json` records besides the format, versions and the weights' checksum
 ) -> Path:
-    "Write a model folder: `model.safetensors`, then `config.json` naming its checksum"
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    "Write a model folder (`config.json` naming the checksum of `model.safetensors`) so that a kill at any point leaves the old or the new model"
+    given, path = Path(path), Path(os.path.abspath(path))
+    check_model_dir(path)
     weights = st_save({k: v.detach().cpu().contiguous() for k, v in state.items()})
-    atomic_write(path/'model.safetensors', weights)
-    cfg = dict(format=FORMAT, library_version=inception_time_nb.__version__, torch_version=torch.__version__,
-               **config, weights_sha256=hashlib.sha256(weights).hexdigest())
-    atomic_write(path/'config.json', json.dumps(cfg, indent=1))
-    return path
+    sha = hashlib.sha256(weights).hexdigest()
+    ours = dict(format=FORMAT, library_version=inception_time_nb.__version__, torch_version=torch.__version__)
+    cfg = {**ours, **{k: v for k, v in jsonable(config).items() if k not in ours and k != 'weights_sha256'}, 'weights_sha256': sha}
+    text = json.dumps(cfg, indent=1)
+    model_folder(path)                                     # finish a swap that a kill interrupted
+    clean_stale(path.parent, path.name, kinds=('new', 'old'))
+    if not _can_swap(path): return _write_in_place(path, weights, text, sha) and given
+    new, old, moved = _temp_name(path, 'new'), None, False
+    try:
+        new.mkdir()
+        if path.is_dir(): os.chmod(new, stat.S_IMODE(path.stat().st_mode))   # the folder keeps its mode
+        _create(new/'model.safetensors', weights); _create(new/'config.json', text.encode()); _fsync_dir(new)
+        _step('complete copy written beside the target')
+        if not path.exists(): os.rename(new, path); new = None
+        elif _exchange(new, path): old, new = new, None      # `new` now holds the old model
+        else:
+            old = _temp_name(path, 'old'); os.rename(path, old); moved = True
+            _step('old model renamed aside')
+            os.rename(new, path); new, moved = None, False
+        _fsync_dir(path.parent); _step('new model in place')
+        if old is not None: shutil.rmtree(old, ignore_errors=True)
+        _step('old model removed')
+    except OSError as e:
+        if moved and old is not None and not path.exists(): os.rename(old, path)   # put the old model back
+        if new is not None: shutil.rmtree(new, ignore_errors=True)
+        if e.errno in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES) and path.is_dir():
+            return _write_in_place(path, weights, text, sha) and given   # a folder we cannot rename (a mount point we did not detect)
+        raise named_error(e, path) from None
+    return given
+
+# %% ../nbs/04_artifacts.ipynb #c4ec0007
+def _is_int(lo=None, hi=None):
+    return lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and (lo is None or v >= lo) and (hi is None or v <= hi)
+def _is_num(lo=None, hi=None, lo_open=False):
+    def ok(v):
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v): return False
+        return (lo is None or (v > lo if lo_open else v >= lo)) and (hi is None or v <= hi)
+    return ok
+_opt = lambda rule: (lambda v: v is None or rule(v))
+_one_of = lambda *opts: (lambda v: isinstance(v, (str, bool)) and v in opts)
+def _class_weight_ok(v):
+    if v is None or v == 'balanced': return True
+    return isinstance(v, dict) and all(_is_num(0)(w) for w in v.values())
+
+HYPERPARAMETERS = {   # name: (valid?, what is expected)
+    'filters':     (_is_int(1), 'an integer >= 1'),
+    'depth':       (_is_int(1), 'an integer >= 1'),
+    'models':      (_is_int(1), 'an integer >= 1'),
+    'lr':          (_is_num(0, lo_open=True), 'a number > 0'),
+    'lr_decay':    (_is_num(0, lo_open=True), 'a number > 0 (1.0 = constant)'),
+    'batch_size':  (_is_int(1), 'an integer >= 1'),
+    'epochs':      (_is_int(0), 'an integer >= 0'),
+    'schedule':    (_one_of('decay', 'plateau'), "'decay' or 'plateau'"),
+    'ks':          (_is_int(4), 'an integer >= 4 (the kernels are ks, ks//2 and ks//4)'),
+    'bottleneck':  (_is_int(0), 'an integer >= 0 (0 = no bottleneck)'),
+    'residual':    (lambda v: isinstance(v, bool), 'true or false'),
+    'bn_momentum': (_is_num(0, 1), 'a number from 0 to 1'),
+    'scaling':     (_one_of(*Scaler.modes), ' or '.join(map(repr, Scaler.modes))),
+    'seed':        (_opt(_is_int(0, 2**32 - 1)), 'null or an integer from 0 to 2**32-1'),
+    'device':      (_opt(lambda v: isinstance(v, str)), "null or a device name ('cpu', 'cuda', 'cuda:1', ...)"),
+    'warm_start':  (lambda v: isinstance(v, bool), 'true or false'),
+    'checkpoint':  (_opt(lambda v: isinstance(v, (str, Path))), 'null or a file path'),
+    'verbose':     (lambda v: isinstance(v, bool), 'true or false'),
+    'progress':    (lambda v: isinstance(v, bool), 'true or false'),
+    'engine':      (_one_of('auto', 'fast', 'reference'), "'auto', 'fast' or 'reference'"),
+    'precision':   (_one_of('auto', 'fp32', 'bf16'), "'auto', 'fp32' or 'bf16'"),
+    'conv':        (_one_of('auto', 'fft', 'direct'), "'auto', 'fft' or 'direct'"),
+    'compile':     (lambda v: v == 'auto' or isinstance(v, bool), "'auto', true or false"),
+    'threads':     (lambda v: v == 'auto' or _is_int(1)(v), "'auto' or an integer >= 1"),
+    'class_weight': (_class_weight_ok, "null, 'balanced' or an object {label: weight >= 0}"),
+    'patience':    (_opt(_is_int(1)), 'null or an integer >= 1'),
+    'validation_fraction': (_opt(lambda v: _is_num()(v) and 0 < v < 1), 'null or a number between 0 and 1 (exclusive)'),
+}
+
+def check_hyperparameter(name:str, v, where:str='') -> None:
+    "Raise a `DataError` when hyperparameter `name` has a value no model can have (names not in the table pass); Python's spelling"
+    if name in HYPERPARAMETERS and not HYPERPARAMETERS[name][0](v):
+        expected = re.sub(r'\bnull\b', 'None', HYPERPARAMETERS[name][1]).replace('true', 'True').replace('false', 'False')
+        raise DataError(f"{where}{name}: got {v!r}; expected {expected}")
 
 # %% ../nbs/04_artifacts.ipynb #31ba9867
 REQUIRED = ('hyperparameters', 'classes', 'c_in', 'seq_len', 'scaler', 'weights_sha256')
 
-def read_config(path) -> dict:
-    "The checked `config.json` of model folder `path`"
-    path = Path(path)
-    f = path/'config.json'
-    if not path.is_dir(): raise DataError(f"{path}: no such model folder")
-    if not f.exists(): raise DataError(f"{f}: missing; a model folder holds config.json and model.safetensors")
-    try: cfg = json.loads(f.read_text())
-    except json.JSONDecodeError as e: raise DataError(f"{f}: not valid JSON ({e})") from None
-    fmt = cfg.get('format', '')
-    if not fmt.startswith('inception_time_nb/'):
-        raise DataError(f"{f}: field 'format' is {fmt!r}; expected 'inception_time_nb/<version>'")
+def _kind(v) -> str:
+    "How a JSON value reads in a message"
+    return {dict: 'an object', list: 'a list', str: 'a string', bool: 'true/false', type(None): 'null'}.get(type(v), 'a number')
+
+def _check_scaler(sc, c_in:int, seq_len:int, bad):
+    "Check the scaler's entry of a config: a known mode and, where the mode needs them, finite statistics of the right shape"
+    if not isinstance(sc, dict): bad('scaler', sc, 'an object with mode, eps, mean and std')
+    if sc.get('mode') not in Scaler.modes: bad('scaler.mode', sc.get('mode'), ' or '.join(map(repr, Scaler.modes)))
+    if 'eps' in sc and not _is_num(0)(sc['eps']): bad('scaler.eps', sc['eps'], 'a number >= 0')
+    if sc['mode'] not in ('channel', 'step'): return
+    shape = (c_in, 1) if sc['mode'] == 'channel' else (c_in, seq_len)
+    for k in ('mean', 'std'):
+        what = f'a {shape[0]} x {shape[1]} list of finite numbers (one per channel{"" if sc["mode"] == "channel" else " and time step"})'
+        if sc.get(k) is None: bad(f'scaler.{k}', None, what + f"; a {sc['mode']!r} scaler needs its statistics", 'missing' if k not in sc else None)
+        try: a = np.array(sc[k], dtype=np.float64)
+        except (TypeError, ValueError): bad(f'scaler.{k}', sc[k], what)
+        if a.shape != shape: bad(f'scaler.{k}', None, what, f'of shape {a.shape}')
+        if not np.isfinite(a).all(): bad(f'scaler.{k}', None, what, 'not finite everywhere')
+        if k == 'std' and (a < 0).any(): bad('scaler.std', None, 'standard deviations >= 0', 'negative somewhere')
+
+def _check_classes(cl, bad):
+    "Check the classes of a config: at least two distinct labels, all strings or all numbers"
+    what = 'a list of at least 2 distinct labels, all strings or all numbers'
+    if not isinstance(cl, list) or len(cl) < 2: bad('classes', cl, what)
+    strs = [isinstance(c, str) for c in cl]
+    if not (all(strs) or not any(strs) and all(isinstance(c, (int, float)) for c in cl)): bad('classes', cl, what)
+    if any(isinstance(c, float) and not math.isfinite(c) for c in cl): bad('classes', cl, what + ' (finite numbers)')
+    seen = set()
+    for c in cl:
+        if c in seen: bad('classes', None, what, f'holding {json.dumps(c)} twice')
+        seen.add(c)
+
+def check_config(cfg, f='config.json') -> dict:
+    "Raise a `DataError` naming the field of model config `cfg` that no model can have, and what was expected"
+    def bad(field, v, expected, shown=None):
+        if shown is None: shown = json.dumps(v) if len(json.dumps(v)) < 60 else _kind(v)   # in the file's own notation
+        raise DataError(f"{f}: field {field!r} is {shown}; expected {expected}")
+    if not isinstance(cfg, dict): raise DataError(f"{f}: the file holds {_kind(cfg)}; expected a JSON object with the model's fields")
+    if 'format' not in cfg: raise DataError(f"{f}: field 'format' is missing; expected 'inception_time_nb/<version>'")
+    fmt = cfg['format']
+    if not isinstance(fmt, str) or not fmt.startswith('inception_time_nb/'): bad('format', fmt, "'inception_time_nb/<version>'")
     if fmt != FORMAT:
         raise DataError(f"{f}: model format {fmt!r} was written by inception_time_nb {cfg.get('library_version')}; "
                         f"this version ({inception_time_nb.__version__}) reads {FORMAT!r}")
     for k in REQUIRED:
         if k not in cfg: raise DataError(f"{f}: field {k!r} is missing")
+    hp = cfg['hyperparameters']
+    if not isinstance(hp, dict): bad('hyperparameters', hp, 'an object {name: value}')
+    for k, v in hp.items():
+        if k in HYPERPARAMETERS and not HYPERPARAMETERS[k][0](v): bad(f'hyperparameters.{k}', v, HYPERPARAMETERS[k][1])
+    for k in ('c_in', 'seq_len'):
+        if not _is_int(1)(cfg[k]): bad(k, cfg[k], 'an integer >= 1')
+    _check_classes(cfg['classes'], bad)
+    _check_scaler(cfg['scaler'], cfg['c_in'], cfg['seq_len'], bad)
+    if not (isinstance(cfg['weights_sha256'], str) and re.fullmatch(r'[0-9a-f]{64}', cfg['weights_sha256'])):
+        bad('weights_sha256', cfg['weights_sha256'], 'the SHA-256 of model.safetensors (64 hex digits)')
+    if cfg.get('data_format', 'wide') not in ('wide', 'long'): bad('data_format', cfg['data_format'], "'wide' or 'long'")
+    if not isinstance(cfg.get('history', []), list): bad('history', cfg['history'], 'a list of per-epoch metrics')
+    be = cfg.get('best_epochs')
+    if be is not None and not (isinstance(be, list) and all(_is_int(0)(e) for e in be)): bad('best_epochs', be, 'null or a list of epoch numbers')
     return cfg
+
+def read_config(path) -> dict:
+    "The checked `config.json` of model folder `path`"
+    path = model_folder(path)
+    f = path/'config.json'
+    if not path.is_dir(): raise DataError(f"{path}: no such model folder")
+    if not f.exists(): raise DataError(f"{f}: missing; a model folder holds config.json and model.safetensors")
+    try: cfg = json.loads(f.read_text(encoding='utf-8'))
+    except json.JSONDecodeError as e: raise DataError(f"{f}: not valid JSON ({e})") from None
+    except UnicodeDecodeError as e: raise DataError(f"{f}: not UTF-8 text ({e.reason} at byte {e.start}); expected the JSON file a model was saved with") from None
+    except OSError as e: raise named_error(e, f) from None
+    return check_config(cfg, f)
 
 def read_model(path) -> tuple:
     "`(config, state_dict)` of model folder `path`, checked against each other"
-    path = Path(path)
+    path = model_folder(path)
     cfg = read_config(path)
     wf = path/'model.safetensors'
-    if not wf.exists(): raise DataError(f"{wf}: missing; a model folder holds config.json and model.safetensors")
-    raw = wf.read_bytes()
+    side = path/f".model.{cfg['weights_sha256']}.safetensors"   # an in-place save killed after its commit
+    if not wf.exists() and not side.exists(): raise DataError(f"{wf}: missing; a model folder holds config.json and model.safetensors")
+    try:
+        raw = wf.read_bytes() if wf.exists() else b''
+        if hashlib.sha256(raw).hexdigest() != cfg['weights_sha256'] and side.exists(): raw = side.read_bytes()
+    except OSError as e: raise named_error(e, wf) from None
     if hashlib.sha256(raw).hexdigest() != cfg['weights_sha256']:
         raise DataError(f"{wf}: checksum differs from config.json's weights_sha256; the file is corrupt or from another model")
     try: state = st_load(raw)

@@ -435,9 +435,10 @@ class InferenceApp:
         "Load and check `model`, start its queue; /ping answers 200 from here on"
         clf = load_model(model)
         clf.model_.eval()   # predict_proba switches to evaluation mode and back; starting there, it never changes while another thread predicts
-        P = clf.predict_proba(np.zeros((1, clf.c_in_, clf.seq_len_), np.float32))
-        if not np.isfinite(P).all():
-            raise DataError(f"{model}: the model predicts non-finite probabilities {P[0].tolist()} even for an all-zero series: "
+        try: ok = np.isfinite(clf.predict_proba(np.zeros((1, clf.c_in_, clf.seq_len_), np.float32))).all()
+        except DataError: ok = False     # the estimator's own check of its output
+        if not ok:
+            raise DataError(f"{model}: the model predicts non-finite probabilities even for an all-zero series: "
                             "its training diverged (retrain it, e.g. with a lower learning rate); refusing to serve it")
         self.info = dict(status='ok', classes=[_jsonable(c) for c in clf.classes_], c_in=int(clf.c_in_), seq_len=int(clf.seq_len_))
         self.batcher = Batcher(clf.predict_proba, **self.batch_opts)
@@ -498,7 +499,12 @@ def invoke(self:InferenceApp, environ:dict) -> tuple:
         try: X = check_series(self.clf, d, kind)
         except DataError as e: raise HTTPError(400, str(e)) from None
         future = arrival.submit(X)
-    P = future.result()
+    try: P = future.result()
+    except DataError:   # the estimator's own check of its output (no finite probabilities), run on this request's series alone
+        with np.errstate(all='ignore'): Z = np.abs(self.clf.scaler_.transform(X)).max((1, 2))
+        i = int(np.nan_to_num(Z, nan=np.inf).argmax())
+        raise HTTPError(400, f"request: {_series_label(d, kind, i)}: the model's arithmetic overflows on this series (values up to "
+                             f"{np.abs(X[i]).max():g}, {Z[i]:.3g} once scaled): values this far outside the training data cannot be classified") from None
     bad = ~np.isfinite(P).all(1)
     if bad.any():
         raise HTTPError(400, f"request: {_series_label(d, kind, int(np.flatnonzero(bad)[0]))}: the model's arithmetic overflows on this series "

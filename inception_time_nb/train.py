@@ -4,21 +4,24 @@
 
 # %% ../nbs/05_train.ipynb #9a917cc0
 from __future__ import annotations
-import copy, hashlib, json, math, sys, threading
+import copy, hashlib, json, math, os, signal, sys, threading, time
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
+from safetensors import safe_open
+from safetensors.torch import save as st_save
 from .data import DataError
 from .ensemble import InceptionTime
-from .engines import Engine, resolve_engine, engine_proba, torch_threads
-from .artifacts import save_state, load_state
+from .engines import Engine, resolve_engine, engine_proba, inference_batch, torch_threads
+from .artifacts import flatten_state, load_state
 from .distributed import (init_distributed, world_size, is_main, all_reduce_sum,
                                             broadcast_object, broadcast_state, shard, wrap_members)
 
 # %% auto #0
-__all__ = ['METRICS', 'metric_line', 'run_members', 'train_ensemble', 'plot_history']
+__all__ = ['METRICS', 'metric_line', 'run_members', 'checkpoint_seed', 'StopTraining', 'TrainingDiverged', 'TrainingInterrupted',
+           'train_ensemble', 'plot_history']
 
 # %% ../nbs/05_train.ipynb #ffb15448
 METRICS = ('train_loss', 'train_accuracy', 'valid_loss', 'valid_accuracy')
@@ -32,44 +35,53 @@ def run_members(
     counts:list,     # Steps of each member
     step,            # `step(k, j)`: member k's j-th step
     workers:int=1,   # Threads; each member's steps stay in order and never run two at a time
-):
-    "Every member's steps: batch by batch in one thread, or in `workers` threads that each take the free member furthest behind"
+    stop=None,       # `stop()` -> True: take no new step (the steps under way finish); None: never
+) -> list:
+    "Every member's steps: batch by batch in one thread, or in `workers` threads that each take the free member furthest behind. Returns the steps each member did"
+    stop = stop or (lambda: False)
+    done = [0] * len(counts)
     if workers <= 1:
         for j in range(max(counts, default=0)):
+            if stop(): break
             for k, c in enumerate(counts):
-                if j < c: step(k, j)
-        return
-    done, busy, cond, errors = [0] * len(counts), set(), threading.Condition(), []
+                if j < c: step(k, j); done[k] += 1
+        return done
+    started, busy, cond, errors = [0] * len(counts), set(), threading.Condition(), []
     def worker():
         while True:
             with cond:
                 free = []
                 while not errors:
-                    free = [k for k, c in enumerate(counts) if k not in busy and done[k] < c]
-                    if free or all(d >= c for d, c in zip(done, counts)): break
+                    if stop(): return
+                    free = [k for k, c in enumerate(counts) if k not in busy and started[k] < c]
+                    if free or all(d >= c for d, c in zip(started, counts)): break
                     cond.wait()
                 if errors or not free: return
-                k = min(free, key=done.__getitem__); j = done[k]; done[k] += 1; busy.add(k)
+                k = min(free, key=started.__getitem__); j = started[k]; started[k] += 1; busy.add(k)
             try: step(k, j)
             except BaseException as e:
                 with cond: errors.append(e); cond.notify_all()
                 return
-            with cond: busy.discard(k); cond.notify_all()
+            with cond: busy.discard(k); done[k] += 1; cond.notify_all()
     with torch_threads(max(1, torch.get_num_threads() // workers)):
         threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
         for t in threads: t.start()
         try:
             for t in threads: t.join()
-        except BaseException as e:   # Ctrl-C: the threads finish the step they are in and stop, before the caller goes on
+        except BaseException as e:   # an exception in the main thread: the threads finish the step they are in and stop first
             with cond: errors.append(e); cond.notify_all()
             for t in threads: t.join()
             raise
     if errors: raise errors[0]
+    return done
 
-def _member_step(net, opt, xb, yb, engine:Engine|None=None, scale:float|None=None):
-    "One Adam step of one member on its own batch; returns (summed loss, correct count)"
+def _member_step(net, opt, xb, yb, engine:Engine|None=None, scale:float|None=None, wb:torch.Tensor|None=None):
+    "One Adam step of one member on its own batch; returns (summed loss, correct count); `wb`: the series' loss weights"
     out = net(xb) if engine is None else engine.forward(net, xb)
-    if scale is None: loss = F.cross_entropy(out, yb); total = loss.detach() * len(yb)
+    if wb is not None:
+        total = (F.cross_entropy(out, yb, reduction='none') * wb).sum()
+        loss = total / len(yb) if scale is None else total * scale; total = total.detach()
+    elif scale is None: loss = F.cross_entropy(out, yb); total = loss.detach() * len(yb)
     else: total = F.cross_entropy(out, yb, reduction='sum'); loss = total * scale; total = total.detach()
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -84,17 +96,18 @@ class _Run:
         self.opts = [torch.optim.Adam(m.parameters(), lr=lr, foreach=foreach) for m in model.members]
         self.scheds = [torch.optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=50, min_lr=1e-4)
                        for o in self.opts] if schedule == 'plateau' else None
-        base = torch.randint(0, 2**31, ()).item() if seed is None else seed
-        self.gens = [torch.Generator().manual_seed(base * 1009 + i) for i in range(len(model))]
+        self.seed = torch.randint(0, 2**31, ()).item() if seed is None else seed
+        self.gens = [torch.Generator().manual_seed(self.seed * 1009 + i) for i in range(len(model))]
         self.best_loss = [math.inf] * len(model)
         self.best_epoch = [0] * len(model)
         self.best_state = [copy.deepcopy(m.state_dict()) for m in model.members]
+        self.stopped = [False] * len(model)          # members early stopping has ended
 
     def state(self):
         return dict(model=self.model.state_dict(), opts=[o.state_dict() for o in self.opts],
                     scheds=[s.state_dict() for s in self.scheds] if self.scheds else None,
                     gens=[g.get_state() for g in self.gens], epoch=self.epoch, history=self.history,
-                    best_loss=self.best_loss, best_epoch=self.best_epoch, best_state=self.best_state)
+                    best_loss=self.best_loss, best_epoch=self.best_epoch, best_state=self.best_state, stopped=self.stopped)
 
     def restore(self, st):
         self.model.load_state_dict(st['model'])
@@ -104,20 +117,100 @@ class _Run:
         for g, s in zip(self.gens, st['gens']): g.set_state(s)
         self.epoch, self.history = st['epoch'], st['history']
         self.best_loss, self.best_epoch, self.best_state = st['best_loss'], st['best_epoch'], st['best_state']
+        self.stopped = list(st.get('stopped', [False] * len(self.model)))
+
+# %% ../nbs/05_train.ipynb #ea44d2ca
+def _batches(n:int, batch_size:int, seq_len:int, world:int=1) -> list:
+    "Bounds `(start, stop)` of an epoch's batches in the shuffled order; raises `DataError` for batches BatchNorm cannot train on"
+    b = [(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+    if seq_len > 1: return b                # every share of a batch has at least 2 values per channel (or none)
+    need = 2 * world                        # one step per series: BatchNorm needs 2 series in every process's share
+    if batch_size < need:
+        raise DataError(f"batch_size: got {batch_size} for series of 1 time step{f' on {world} processes' if world > 1 else ''}; "
+                        f"BatchNorm needs at least 2 values per channel in a training batch: use batch_size >= {need}")
+    if n < need:
+        raise DataError(f"X: {n} series of 1 time step; BatchNorm needs at least 2 values per channel in a training batch: "
+                        f"give at least {need} series")
+    if n - b[-1][0] < need: b[-2:] = [(b[-2][0], n)]   # a last batch too small for BatchNorm joins the one before it
+    return b
+
+# %% ../nbs/05_train.ipynb #3a7f673e
+def _check_finite(X, name:str, chunk:int=4096):
+    "Raise `DataError` naming the first series of `X` (a tensor) with a non-finite value"
+    for i in range(0, len(X), chunk):
+        bad = (~torch.isfinite(X[i:i + chunk])).flatten(1).any(1)
+        if bad.any(): raise DataError(f"{name}: series {i + int(bad.nonzero()[0])} has non-finite values (nan or inf); "
+                                      "expected finite numbers after scaling")
+
+def _check_data(model, X, y, w, name:str, lname:str, wname:str):
+    "Checked `(y, w)` for series `X`: shapes, class indices and weights, with errors naming what to change"
+    if not (torch.is_tensor(X) or isinstance(X, np.ndarray)):
+        raise DataError(f"{name}: got {type(X).__name__}; expected a tensor or numpy array (n, c_in, seq_len)")
+    if X.ndim != 3 or X.shape[1] != model.c_in or X.shape[2] < 1:
+        raise DataError(f"{name}: shape {tuple(X.shape)}; expected (n, {model.c_in}, seq_len) for this model of {model.c_in} channel(s)")
+    if len(X) == 0: raise DataError(f"{name}: no series")
+    y = torch.as_tensor(y)
+    c_out = model.members[0].fc.out_features
+    if y.shape != (len(X),): raise DataError(f"{lname}: shape {tuple(y.shape)}; expected ({len(X)},), one class index per series of {name}")
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise DataError(f"{lname}: dtype {y.dtype}; expected integer class indices")
+    bad = ((y < 0) | (y >= c_out)).nonzero()
+    if len(bad): raise DataError(f"{lname}: element {int(bad[0])} is {int(y[bad[0]])}; expected class indices 0 to {c_out - 1} for this model")
+    if w is not None:
+        w = torch.as_tensor(np.asarray(w.cpu() if torch.is_tensor(w) else w, dtype=np.float64))
+        if w.shape != (len(X),): raise DataError(f"{wname}: shape {tuple(w.shape)}; expected ({len(X)},), one weight per series of {name}")
+        bad = (~torch.isfinite(w) | (w < 0)).nonzero()
+        if len(bad): raise DataError(f"{wname}: element {int(bad[0])} is {float(w[bad[0]])}; expected finite weights >= 0")
+        if w.sum() <= 0: raise DataError(f"{wname}: every weight is 0; expected some weight > 0")
+    return y.long(), w
+
+# %% ../nbs/05_train.ipynb #c60fd1b1
+def _on_device(X, dev, transform) -> bool:
+    "Whether batches are plain indexing of `X` (a float32 tensor on the training device, no transform): today's path"
+    return torch.is_tensor(X) and X.device == dev and X.dtype == torch.float32 and transform is None
+
+def _host_batch(X, idx:torch.Tensor, dev, transform=None, name:str='X') -> torch.Tensor:
+    "Series `idx` of `X` (numpy, memmap or a tensor elsewhere), through `transform`, checked and copied to `dev`"
+    if torch.is_tensor(X): xb = X[idx.to(X.device)]
+    else: xb = X[idx.numpy()]
+    if transform is not None:
+        xb = xb.cpu().numpy() if torch.is_tensor(xb) else xb
+        xb = transform(np.asarray(xb, dtype=np.float32))
+    xb = torch.as_tensor(xb)
+    if xb.dtype != torch.float32: xb = xb.float()
+    bad = (~torch.isfinite(xb)).flatten(1).any(1)
+    if bad.any(): raise DataError(f"{name}: series {int(idx[bad.nonzero()[0]])} has non-finite values (nan or inf)"
+                                  f"{' after transform' if transform is not None else ''}; expected finite numbers")
+    if dev.type == 'cuda' and xb.device.type == 'cpu': return xb.contiguous().pin_memory().to(dev, non_blocking=True)
+    return xb.to(dev)
 
 # %% ../nbs/05_train.ipynb #e887811a
 @torch.no_grad()
-def _validate(model, Xv, yv, bs=None, engine:Engine|None=None):
-    "Per-member validation losses, and the ensemble's (loss, accuracy)"
+def _validate(model, Xv, yv, bs=None, engine:Engine|None=None, wv:torch.Tensor|None=None, transform=None):
+    "Per-member validation losses, and the ensemble's (loss, accuracy); losses weighted by `wv` when given"
+    dev = next(model.parameters()).device
     xs, ys = shard(Xv), shard(yv).cpu()                                 # this process's share (all of it in one process)
     sums = torch.zeros(len(model) + 2, dtype=torch.float64)              # members' summed losses, ensemble's, correct count
     if len(ys):
-        probs = engine_proba(model, xs, engine, bs=bs)                   # (models, n, c_out)
+        if _on_device(xs, dev, transform) or (transform is None and torch.is_tensor(xs)):
+            probs = engine_proba(model, xs, engine, bs=bs)               # (models, n, c_out)
+        else:                                                            # host data: transformed a chunk at a time
+            c = 16 * (bs or inference_batch(xs.shape[-1]))
+            probs = torch.cat([engine_proba(model, _host_batch(xs, torch.arange(i, min(i + c, len(xs))), torch.device('cpu'),
+                                                               transform, 'X_valid'), engine, bs=bs)
+                               for i in range(0, len(xs), c)], 1)
         ens = probs.mean(0)
-        for k, p in enumerate(probs): sums[k] = F.nll_loss(p.clamp_min(1e-12).log(), ys, reduction='sum').item()
-        sums[-2] = F.nll_loss(ens.clamp_min(1e-12).log(), ys, reduction='sum').item()
+        if wv is None:
+            for k, p in enumerate(probs): sums[k] = F.nll_loss(p.clamp_min(1e-12).log(), ys, reduction='sum').item()
+            sums[-2] = F.nll_loss(ens.clamp_min(1e-12).log(), ys, reduction='sum').item()
+        else:
+            ws = shard(wv).double()
+            for k, p in enumerate(probs): sums[k] = (F.nll_loss(p.clamp_min(1e-12).log(), ys, reduction='none').double() * ws).sum().item()
+            sums[-2] = (F.nll_loss(ens.clamp_min(1e-12).log(), ys, reduction='none').double() * ws).sum().item()
         sums[-1] = (ens.argmax(1) == ys).sum().item()
-    sums = all_reduce_sum(sums.to(Xv.device)).cpu() / len(yv)
+    sums = all_reduce_sum(sums.to(dev)).cpu()
+    if wv is None: sums = sums / len(yv)
+    else: sums[:-1] /= float(wv.sum()); sums[-1] /= len(yv)
     return sums[:-2].tolist(), sums[-2].item(), sums[-1].item()
 
 # %% ../nbs/05_train.ipynb #abdc6eb4
@@ -125,96 +218,351 @@ def _fingerprint(*arrays, **params) -> str:
     "A short hash of the data and settings of a run, so a checkpoint is never resumed into another run"
     h = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
     for a in arrays:
-        if a is not None: h.update(np.ascontiguousarray(a.cpu().numpy() if torch.is_tensor(a) else a).tobytes())
+        if a is None: continue
+        step = max(1, (64 << 20) // max(1, a[:1].numel() * a.itemsize if torch.is_tensor(a) else a[:1].nbytes))
+        for i in range(0, len(a), step):   # a chunk at a time: a memory-mapped array is never read whole into memory
+            c = a[i:i + step]
+            h.update(np.ascontiguousarray(c.cpu().numpy() if torch.is_tensor(c) else c).tobytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/05_train.ipynb #1a6bba53
+def _tmp_of(path:Path) -> Path: return path.with_name(f'.{path.name}.tmp')
+
+def _check_checkpoint(path) -> Path:
+    "The checkpoint path, checked before training: a file can be written there (and stale temporary files are removed)"
+    path = Path(path)
+    if path.is_dir(): raise DataError(f"{path}: the checkpoint is a folder; expected the path of a file")
+    try: path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise DataError(f"{path}: cannot create the checkpoint's folder ({e.strerror or e})") from None
+    stale = [_tmp_of(path), *path.parent.glob(f'.{path.name}.*.tmp')]   # left by a process killed while writing
+    try:
+        for p in stale: p.unlink(missing_ok=True)
+        _tmp_of(path).write_bytes(b''); _tmp_of(path).unlink()
+    except OSError as e: raise DataError(f"{path}: the checkpoint cannot be written there ({e.strerror or e})") from None
+    return path
+
+def _save_checkpoint(path:Path, obj, meta:dict):
+    "Write `obj` as `save_state` does, through one fixed temporary file and an atomic rename: a kill leaves the previous checkpoint"
+    skel, tensors = flatten_state(obj)
+    header = {'state': json.dumps(skel), **{k: json.dumps(v) for k, v in meta.items()}}
+    tmp = _tmp_of(path)
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(st_save(tensors, metadata=header)); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, f"{path}: cannot write the checkpoint ({e.strerror or e}); the previous one is kept") from None
+
+def checkpoint_seed(path) -> int|None:
+    "The seed stored in checkpoint `path`; None when there is no file, it is unreadable or holds no seed"
+    try:
+        with safe_open(str(path), framework='pt') as f: s = json.loads((f.metadata() or {}).get('seed', 'null'))
+    except Exception: return None
+    return s if isinstance(s, int) and not isinstance(s, bool) else None
+
+# %% ../nbs/05_train.ipynb #de1f39d6
+class StopTraining(Exception):
+    "Raised by a callback `f(epoch, metrics)` to end training after that epoch; each member keeps its best weights"
+
+class TrainingDiverged(ValueError):
+    "A member's loss or weights became non-finite: nothing from the run may be used (the checkpoint of the last good epoch is kept)"
+
+class TrainingInterrupted(Exception):
+    "SIGINT or SIGTERM arrived during training: the current steps finished, the checkpoint (if any) was written and kept"
+    def __init__(self,
+        signum:int,               # The signal that arrived
+        epoch:int,                # Epochs completed (and checkpointed, with a checkpoint)
+        checkpoint=None,          # The checkpoint file kept, or None
+    ):
+        self.signum, self.epoch, self.checkpoint = signum, epoch, checkpoint
+        when = f"after epoch {epoch}" if epoch else "before the first epoch finished"
+        what = (f"checkpoint kept at {checkpoint}: rerun the same command to resume" if checkpoint is not None
+                else "no checkpoint, so the finished epochs are lost: give a checkpoint file to make a run resumable")
+        super().__init__(f"stopped by {signal.Signals(signum).name} {when}; {what}")
+    def __reduce__(self): return type(self), (self.signum, self.epoch, self.checkpoint)
+
+# %% ../nbs/05_train.ipynb #49dd8692
+class _Signals:
+    "While training: SIGINT and SIGTERM are noted, not raised (main thread only); the previous handlers come back on exit"
+    def __init__(self): self.signum, self.old, self.handled = None, {}, False
+    def _note(self, signum, frame):
+        if self.signum is None: self.signum = signum
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                prev = signal.getsignal(s)
+                if prev is None: continue          # a handler installed outside Python: left alone
+                self.old[s] = prev; signal.signal(s, self._note)
+        return self
+    def __exit__(self, exc_type, *exc):
+        for s, h in self.old.items(): signal.signal(s, h)
+        self.old = {}
+        if exc_type is None and self.signum is not None and not self.handled:
+            signal.raise_signal(self.signum)   # noted after the last check: delivered now, as if it came just after training
+
+def _agree(values:list, device) -> list:
+    "The element-wise maximum of `values` (small non-negative ints) over the processes, so that all of them decide alike"
+    if world_size() == 1: return list(values)
+    import torch.distributed as dist
+    t = torch.tensor(values, dtype=torch.int64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return t.tolist()
+
+def _stopper(sig:_Signals, device, every:int=8):
+    "`stop()` for `run_members`: whether a signal arrived; under torchrun agreed by all processes every `every` batches"
+    if world_size() == 1: return lambda: sig.signum is not None
+    calls, agreed = [0], [0]
+    def stop():
+        if not agreed[0] and calls[0] % every == 0: agreed[0] = _agree([sig.signum or 0], device)[0]
+        calls[0] += 1
+        return bool(agreed[0])
+    return stop
+
+# %% ../nbs/05_train.ipynb #4aadb4ac
+def _isatty(stream) -> bool:
+    try: return bool(stream.isatty())
+    except (AttributeError, ValueError): return False
+
+class _Progress:
+    "What a person sees inside an epoch: a bar in a notebook or a terminal, else a line every `every` seconds"
+    def __init__(self,
+        mode:str|None,       # 'notebook', 'bar' (a terminal), 'lines' (a log) or None (nothing)
+        epochs:int,          # Epochs of the whole run
+        every:float=30.0,    # 'lines': seconds between two progress lines
+        after:float=2.0,     # 'bar', 'notebook': seconds of training before the bar shows (short runs stay quiet)
+        out=None,            # Stream: the bar's (default stderr when it is a terminal, else stdout) or the lines' (stdout)
+    ):
+        self.mode, self.epochs, self.every, self.after = mode, epochs, every, after
+        if out is None: out = sys.stderr if mode == 'bar' and _isatty(sys.stderr) else sys.stdout
+        self.out, self.lock, self.pb, self.shown = out, threading.Lock(), None, False
+        self.t0 = self.last = time.monotonic()
+        self.e = self.n_batches = self.done = 0; self.members = 1; self.te = self.t0
+
+    def start(self, epoch:int, n_batches:int, members:int):
+        "A new epoch (1-based `epoch`) of `n_batches` batches for `members` members"
+        with self.lock: self.e, self.n_batches, self.members, self.done, self.te = epoch, n_batches, max(members, 1), 0, time.monotonic()
+
+    def _text(self, now) -> str:
+        b = self.done // self.members
+        return f"epoch {self.e}/{self.epochs}, batch {b}/{self.n_batches} ({100 * b // max(self.n_batches, 1)}%), {now - self.te:.0f} s into the epoch"
+
+    def step(self):
+        "One member step done (from any thread)"
+        if self.mode is None: return
+        with self.lock:
+            self.done += 1
+            now = time.monotonic()
+            if self.mode == 'lines':
+                if now - self.last >= self.every:
+                    self.last = now; print(f"progress: {self._text(now)}", file=self.out, flush=True)
+            elif now - self.t0 >= self.after and (now - self.last >= 0.1 or self.done == self.n_batches * self.members):
+                self.last = now
+                if self.mode == 'notebook':
+                    if self.pb is None:
+                        self.pb = progress_bar(range(self.n_batches), leave=False, comment=f'epoch {self.e}/{self.epochs}')
+                        self.pb.update(0)
+                    self.pb.update(self.done // self.members)
+                else:
+                    b = self.done // self.members; w = 20; full = w * b // max(self.n_batches, 1)
+                    self.out.write(f"\r{'#' * full}{'.' * (w - full)} {self._text(now)}\x1b[K"); self.out.flush(); self.shown = True
+
+    def clear(self):
+        "Take the bar away (before a metric line, at the end)"
+        with self.lock:
+            if self.shown: self.out.write('\r\x1b[K'); self.out.flush(); self.shown = False
+            if self.pb is not None:
+                if self.pb.last_v is not None: self.pb.on_iter_end()
+                self.pb = None
+
+def _progress_mode(progress:bool) -> str|None:
+    "How to show progress here: a notebook's bar, a terminal's bar, or lines in a log"
+    if not progress: return None
+    if IN_NOTEBOOK: return 'notebook'
+    return 'bar' if _isatty(sys.stdout) else 'lines'
+
 # %% ../nbs/05_train.ipynb #0f574ea8
+def _finite(net) -> bool:
+    "Whether every parameter and floating-point buffer of `net` is finite"
+    return bool(torch.stack([torch.isfinite(t).all() for t in net.state_dict().values() if t.is_floating_point()]).all())
+
+def _check_seed(seed, models:int) -> int|None:
+    "`seed` as an int the batch-order generators accept, or None"
+    if seed is None: return None
+    hi = (2**63 - 1 - models) // 1009
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= hi:
+        raise ValueError(f"seed: got {seed!r}; expected an integer from 0 to {hi}")
+    return int(seed)
+
 def train_ensemble(
     model:InceptionTime,        # The ensemble to train (on its device)
-    X:torch.Tensor,             # Training series (n, c_in, seq_len), scaled, on the model's device
+    X:torch.Tensor|np.ndarray,  # Training series (n, c_in, seq_len): scaled, on the model's device; or on the host / a numpy array or memmap (see `transform`)
     y:torch.Tensor,             # Class indices (n,)
-    X_valid:torch.Tensor|None=None, # Validation series, or None
+    X_valid:torch.Tensor|np.ndarray|None=None, # Validation series, or None
     y_valid:torch.Tensor|None=None, # Validation class indices
     lr:float=1e-3,              # Adam's learning rate
     lr_decay:float=1.0,         # Factor applied to the learning rate after every epoch (schedule 'decay')
     batch_size:int=64,          # Mini-batch size
     epochs:int=10,              # Number of epochs (in total, counting those restored from a checkpoint)
     schedule:str='decay',       # 'decay' (the product's) or 'plateau' (the paper's ReduceLROnPlateau)
-    seed:int|None=None,         # Seed for the batch orders
+    seed:int|None=None,         # Seed for the batch orders (None: drawn, and stored in the checkpoint)
     checkpoint:str|Path|None=None, # File for a checkpoint after every epoch; an existing one is resumed
     verbose:bool=True,          # Print the metric line after every epoch
-    progress:bool=True,         # Show a progress bar (in a notebook or a terminal)
-    callbacks:list=(),          # Functions `f(epoch, metrics)` called after every epoch
+    progress:bool=True,         # Show progress inside epochs: a bar in a notebook or a terminal, else a line every `progress_every` s
+    callbacks:list=(),          # Functions `f(epoch, metrics)` called after every epoch; raising `StopTraining` ends training
     engine:str|Engine='auto',   # 'auto' (fastest measured), 'fast', 'reference' (plain float32 loop), or an `Engine`
     precision:str='auto',       # 'auto', 'fp32' or 'bf16' (fast engine; see `resolve_engine`)
     conv:str='auto',            # 'auto', 'fft' or 'direct' wide convolutions (fast engine)
     compile:bool|str='auto',    # torch.compile the members' forward (fast engine; 'auto' = off)
     threads:int|str='auto',     # Members trained at once, one thread each (fast engine, CPU, one process; see `resolve_engine`)
     sync_bn:bool|str='auto',    # Under torchrun: synchronise BatchNorm across processes ('auto': on GPUs)
+    weights=None,               # Per-series loss weights (n,) >= 0, or None (all equal)
+    valid_weights=None,         # Per-series weights of the validation loss (n_valid,), or None
+    patience:int|None=None,     # Early stopping: a member stops after this many epochs without a better selection loss
+    keep_checkpoint:bool=False, # Keep the checkpoint at the end (the caller deletes it once the model is saved)
+    transform=None,             # Function applied to each batch (numpy float32 -> numpy float32) before it goes to the device
+    progress_every:float=30.0,  # Seconds between two progress lines when stdout is not a terminal
 ) -> list:
     "Train every member of `model` on its own batch order; keep each member's best epoch. Returns the history"
     if schedule not in ('decay', 'plateau'): raise ValueError(f"schedule: got {schedule!r}; expected 'decay' or 'plateau'")
     if batch_size < 1 or epochs < 0 or lr <= 0 or lr_decay <= 0:
         raise ValueError(f"expected batch_size >= 1, epochs >= 0, lr > 0, lr_decay > 0; got {batch_size}, {epochs}, {lr}, {lr_decay}")
-    n, has_valid = len(X), X_valid is not None
-    init_distributed(X.device)                      # under torchrun: join the process group (a no-op otherwise)
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"patience: got {patience!r}; expected None or an integer >= 1")
+    if (X_valid is None) != (y_valid is None): raise DataError("X_valid, y_valid: give both the validation series and their labels, or neither")
+    if valid_weights is not None and X_valid is None: raise DataError("valid_weights: given without validation series")
+    seed, dev = _check_seed(seed, len(model)), next(model.parameters()).device
+    y, w = _check_data(model, X, y, weights, 'X', 'y', 'weights')
+    n, has_valid, wv = len(X), X_valid is not None, None
+    if has_valid: y_valid, wv = _check_data(model, X_valid, y_valid, valid_weights, 'X_valid', 'y_valid', 'valid_weights')
+    direct = _on_device(X, dev, transform)          # today's path: batches indexed on the device
+    if direct: _check_finite(X, 'X')
+    if has_valid and torch.is_tensor(X_valid) and transform is None: _check_finite(X_valid, 'X_valid')
+    init_distributed(dev)                           # under torchrun: join the process group (a no-op otherwise)
     world, main = world_size(), is_main()
     if batch_size < world: raise ValueError(f"batch_size: got {batch_size} for {world} processes; each needs a share of every batch")
+    bounds = _batches(n, batch_size, X.shape[-1], world)
     verbose, progress = verbose and main, progress and main
-    eng = engine if isinstance(engine, Engine) else resolve_engine(engine, precision, conv, compile, X.device, X.shape[-1], threads=threads)
+    eng = engine if isinstance(engine, Engine) else resolve_engine(engine, precision, conv, compile, dev, X.shape[-1], threads=threads)
+    ckpt = None if checkpoint is None else Path(checkpoint)
+    if ckpt is not None:
+        err = None
+        if main:
+            try: _check_checkpoint(ckpt)
+            except DataError as e: err = str(e)
+        if broadcast_object(err): raise DataError(err)
+    exists = ckpt is not None and broadcast_object(ckpt.exists())   # rank 0's disk decides
+    if seed is None:                                # resume the seed of the checkpoint, or draw one (rank 0's)
+        seed = broadcast_object(checkpoint_seed(ckpt) if exists and main else None)
+        if seed is None: seed = broadcast_object(torch.randint(0, 2**31, ()).item())
     run = _Run(model, lr, schedule, seed, foreach=None if eng.name == 'reference' else True)
-    fp = _fingerprint(X, y, X_valid, y_valid, lr=lr, lr_decay=lr_decay, batch_size=batch_size, schedule=schedule,
-                      seed=seed, models=len(model), n_params=sum(p.numel() for p in model.parameters()))
-    if checkpoint is not None and broadcast_object(Path(checkpoint).exists()):   # rank 0's disk decides
-        st, meta = broadcast_object(load_state(checkpoint) if main else None)
+    fp = _fingerprint(X, y, X_valid, y_valid, w, wv, lr=lr, lr_decay=lr_decay, batch_size=batch_size, schedule=schedule,
+                      seed=seed, models=len(model), n_params=sum(p.numel() for p in model.parameters()),
+                      **({} if patience is None else dict(patience=patience)))
+    if exists:
+        st, meta = broadcast_object(load_state(ckpt) if main else None)
         if meta.get('fingerprint') != fp:
             raise DataError(f"{checkpoint}: this checkpoint belongs to a run with other data or settings; "
                             "delete it or choose another checkpoint file")
-        run.restore(st)
+        try: run.restore(st)
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as e:
+            raise DataError(f"{checkpoint}: not a complete checkpoint of this run ({type(e).__name__}); delete it to start afresh") from None
         if verbose: print(f"resuming from {checkpoint} after epoch {run.epoch}")
     if world > 1:   # every process draws rank 0's batch orders; DDP averages the members' gradients
         for g, s in zip(run.gens, broadcast_object([g.get_state() for g in run.gens])): g.set_state(s)
         nets, step_engine = wrap_members(model, eng, sync_bn), None
     else: nets, step_engine = list(model.members), eng
-    workers = min(eng.threads, len(nets)) if world == 1 and X.device.type == 'cpu' else 1
-    show = progress and (IN_NOTEBOOK or sys.stdout.isatty())
-    epochs_left = range(run.epoch, epochs)
-    for epoch in (progress_bar(epochs_left, leave=False) if show and len(epochs_left) else epochs_left):
-        model.train()
-        perms = [torch.randperm(n, generator=g).to(X.device) for g in run.gens]
-        sums = [[torch.zeros((), dtype=torch.float64, device=X.device), torch.zeros((), dtype=torch.int64, device=X.device)]
-                for _ in nets]
-        def step(k, j):   # member k's j-th batch of the epoch
-            idx = perms[k][j * batch_size:(j + 1) * batch_size]
-            scale = None if world == 1 else world / len(idx)   # DDP averages over processes: mean of the global batch
-            idx = shard(idx)
-            l, ok = _member_step(nets[k], run.opts[k], X[idx], y[idx], step_engine, scale)
-            sums[k][0] += l; sums[k][1] += ok
-        run_members([math.ceil(n / batch_size)] * len(nets), step, workers)
-        tot_loss, tot_ok = (torch.stack([s[j] for s in sums]) for j in (0, 1))
-        all_reduce_sum(tot_loss); all_reduce_sum(tot_ok)
-        member_train_loss = (tot_loss / n).tolist()
-        m = dict(train_loss=float(np.mean(member_train_loss)), train_accuracy=tot_ok.sum().item() / (n * len(model)))
-        if has_valid:
-            member_sel_loss, m['valid_loss'], m['valid_accuracy'] = _validate(model, X_valid, y_valid, engine=eng)
-        else: member_sel_loss = member_train_loss
-        for k, net in enumerate(model.members):
-            if member_sel_loss[k] < run.best_loss[k]:
-                run.best_loss[k], run.best_epoch[k] = member_sel_loss[k], epoch + 1
-                run.best_state[k] = copy.deepcopy(net.state_dict())
-            if run.scheds: run.scheds[k].step(member_train_loss[k])
-            else:
-                for g in run.opts[k].param_groups: g['lr'] *= lr_decay
-        m['lr'] = run.opts[0].param_groups[0]['lr']
-        run.epoch = epoch + 1
-        run.history.append(dict(epoch=epoch + 1, **m))
-        if verbose: print(metric_line(epoch + 1, m), flush=True)
-        if checkpoint is not None and main: save_state(checkpoint, run.state(), meta=dict(fingerprint=fp))
-        for cb in callbacks: cb(epoch + 1, m)
-    for net, st in zip(model.members, run.best_state): net.load_state_dict(st)
-    broadcast_state(model)   # under torchrun: rank 0's BatchNorm statistics everywhere, so every process holds one model
-    model.best_epochs = run.best_epoch
-    if checkpoint is not None and main: Path(checkpoint).unlink(missing_ok=True)
+    workers = min(eng.threads, len(nets)) if world == 1 and dev.type == 'cpu' else 1
+    if direct: y = y.to(dev)
+    else: y = y.cpu()
+    if w is not None:                               # weights averaging 1: the loss keeps its scale, the rate its meaning
+        w = (w * (n / w.sum())).float(); w = w.to(dev) if direct else w
+    pdev = dev if direct else torch.device('cpu')
+    prog, sig = _Progress(_progress_mode(progress), epochs, progress_every), _Signals()
+
+    def fail(exc):                                   # the run ends early: the members hold their best weights, nothing is deleted
+        for net, st in zip(model.members, run.best_state): net.load_state_dict(st)
+        return exc
+    def interrupted(signum):
+        sig.handled = True
+        return fail(TrainingInterrupted(signum, run.epoch, ckpt if ckpt is not None and run.epoch > 0 else None))
+
+    with sig:
+        stop = _stopper(sig, dev)
+        try:
+            for epoch in range(run.epoch, epochs):
+                if all(run.stopped): break
+                counts = [0 if s else len(bounds) for s in run.stopped]
+                model.train()
+                perms = [torch.randperm(n, generator=g).to(pdev) for g in run.gens]
+                sums = [[torch.zeros((), dtype=torch.float64, device=dev), torch.zeros((), dtype=torch.int64, device=dev)]
+                        for _ in nets]
+                def step(k, j):   # member k's j-th batch of the epoch
+                    a, b = bounds[j]
+                    idx = perms[k][a:b]
+                    scale = None if world == 1 else world / len(idx)   # DDP averages over processes: mean of the global batch
+                    idx = shard(idx)
+                    if direct: xb, yb, wb = X[idx], y[idx], None if w is None else w[idx]
+                    else:
+                        xb, yb = _host_batch(X, idx, dev, transform), y[idx].to(dev, non_blocking=True)
+                        wb = None if w is None else w[idx].to(dev, non_blocking=True)
+                    l, ok = _member_step(nets[k], run.opts[k], xb, yb, step_engine, scale, wb)
+                    sums[k][0] += l; sums[k][1] += ok
+                    prog.step()
+                prog.start(epoch + 1, len(bounds), sum(c > 0 for c in counts))
+                done = run_members(counts, step, workers, stop)
+                prog.clear()
+                if done != counts: raise interrupted(_agree([sig.signum or 0], dev)[0] or signal.SIGINT)   # an unfinished epoch is not kept
+                active = [k for k, c in enumerate(counts) if c]
+                tot_loss, tot_ok = (torch.stack([s[j] for s in sums]) for j in (0, 1))
+                all_reduce_sum(tot_loss); all_reduce_sum(tot_ok)
+                member_train_loss = (tot_loss / n).tolist()
+                m = dict(train_loss=float(np.mean([member_train_loss[k] for k in active])),
+                         train_accuracy=tot_ok.sum().item() / (n * len(active)))
+                if has_valid:
+                    member_sel_loss, m['valid_loss'], m['valid_accuracy'] = _validate(model, X_valid, y_valid, engine=eng,
+                                                                                        wv=wv, transform=transform)
+                else: member_sel_loss = member_train_loss
+                what = ['' if run.stopped[k] else 'training loss' if not math.isfinite(member_train_loss[k])
+                        else 'validation loss' if not math.isfinite(member_sel_loss[k]) else 'weights' if not _finite(model.members[k]) else ''
+                        for k in range(len(nets))]
+                bad = _agree([int(bool(s)) for s in what], dev)
+                if any(bad):
+                    k = bad.index(1); lr_k = run.opts[k].param_groups[0]['lr']
+                    kept = (f"; the checkpoint of epoch {run.epoch} is kept at {checkpoint}" if ckpt is not None and run.epoch
+                            else "; nothing from this run was saved")
+                    raise fail(TrainingDiverged(
+                        f"training diverged: member {k}'s {what[k] or 'weights'} became non-finite in epoch {epoch + 1} at learning "
+                        f"rate {lr_k:g}; lower the learning rate (e.g. lr={lr_k / 10:g}) or check the data for extreme values{kept}"))
+                for k in active:
+                    net = model.members[k]
+                    if member_sel_loss[k] < run.best_loss[k]:
+                        run.best_loss[k], run.best_epoch[k] = member_sel_loss[k], epoch + 1
+                        run.best_state[k] = copy.deepcopy(net.state_dict())
+                    if run.scheds: run.scheds[k].step(member_train_loss[k])
+                    else:
+                        for g in run.opts[k].param_groups: g['lr'] *= lr_decay
+                    if patience is not None and epoch + 1 - run.best_epoch[k] >= patience:   # early stopping: its best weights, for good
+                        run.stopped[k] = True; net.load_state_dict(run.best_state[k])
+                m['lr'] = run.opts[0].param_groups[0]['lr']
+                run.epoch = epoch + 1
+                run.history.append(dict(epoch=epoch + 1, **m))
+                if verbose: print(metric_line(epoch + 1, m), flush=True)
+                if ckpt is not None and main: _save_checkpoint(ckpt, run.state(), dict(fingerprint=fp, seed=seed))
+                stop_cb = 0
+                for cb in callbacks:
+                    try: cb(epoch + 1, m)
+                    except StopTraining: stop_cb = 1
+                signum, stop_cb = _agree([sig.signum or 0, stop_cb], dev)
+                if signum: raise interrupted(signum)
+                if stop_cb: break
+            signum = _agree([sig.signum or 0], dev)[0]
+            if signum: raise interrupted(signum)
+        finally: prog.clear()
+        for net, st in zip(model.members, run.best_state): net.load_state_dict(st)
+        broadcast_state(model)   # under torchrun: rank 0's BatchNorm statistics everywhere, so every process holds one model
+        model.best_epochs = run.best_epoch
+        if ckpt is not None and main and not keep_checkpoint: ckpt.unlink(missing_ok=True)
     return run.history
 
 # %% ../nbs/05_train.ipynb #0bffc6b1
