@@ -31,7 +31,7 @@ def _where(fname=None, row=None, col=None):
     if col is not None: parts.append(f'column {col}')
     return ', '.join(parts)
 
-# %% ../nbs/00_data.ipynb #792d0592
+# %% ../nbs/00_data.ipynb #c9f15825
 MAX_ABS = 1e30   # the largest magnitude accepted: |x - mean| / std stays below float32's 3.4e38 for any std > 1e-8
 
 _NUM = re.compile(r'[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)', re.I | re.ASCII)
@@ -101,7 +101,7 @@ def class_order(labels) -> list:
         uniq = [u for _, u in sorted(zip(nums, uniq))]
     return uniq
 
-# %% ../nbs/00_data.ipynb #6077a777
+# %% ../nbs/00_data.ipynb #cfcab6e2
 class _Spellings:
     "Numeric labels spelled differently (`1`, `1.0`, `01`) become one class, spelled as first seen; says so once per spelling"
     def __init__(self, source): self.source, self.first, self.told = source, {}, set()
@@ -133,16 +133,15 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     "The labels, as written in training, for class indices `idx`"
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
-# %% ../nbs/00_data.ipynb #33b1e35e
+# %% ../nbs/00_data.ipynb #8ce82674
 _BLOCK = 4 << 20        # bytes of text parsed at a time: about 6 ns per byte for pandas, plus ~1 ms per call
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
 class _Text:
-    "A CSV source as bytes: a file (plain or gzip-compressed) or text, after any UTF-8 byte-order mark"
+    "A CSV source as bytes, after any UTF-8 byte-order mark: a file (a path; plain or gzip-compressed) or `bytes` of text"
     def __init__(self, src, name=None):
         self.name, self.path = str(name if name is not None else src), None
-        if isinstance(src, (bytes, str)):
-            self.f, self.gz = io.BytesIO(src.encode() if isinstance(src, str) else src), False
+        if isinstance(src, bytes): self.f, self.gz = io.BytesIO(src), False
         else:
             path = self.path = Path(src)
             if not path.exists(): raise DataError(f"{path}: no such file")
@@ -198,8 +197,9 @@ class _Text:
 _BOMS = [(b'\xef\xbb\xbf', 'UTF-8'), (b'\xff\xfe\x00\x00', 'UTF-32'), (b'\x00\x00\xfe\xff', 'UTF-32'),
          (b'\xff\xfe', 'UTF-16'), (b'\xfe\xff', 'UTF-16')]
 
-def _line_blocks(t:_Text, nbytes:int=_BLOCK, nlines:int|None=None, line:int=1):
+def _line_blocks(t:_Text, nbytes:int|None=None, nlines:int|None=None, line:int=1):
     "Yield `(block, first_row, ends_chunk)`: whole lines of `t`, about `nbytes` at most, cut after every `nlines` lines"
+    nbytes = nbytes or _BLOCK
     buf, eof, left, have = b'', False, nlines, 0
     while True:
         while not eof and len(buf) < nbytes and (left is None or have < left):
@@ -319,9 +319,9 @@ def read_wide_csv(path, labelled:bool=True):
     "Read a wide CSV (no header; label first when `labelled`): `(X, y)` with `X` of shape `(n, 1, seq_len)`, `y` strings or None"
     with _Text(path) as t: return _read_wide(t, labelled)
 
-# %% ../nbs/00_data.ipynb #947ff1e7
+# %% ../nbs/00_data.ipynb #48b8f66b
 def _pd_read(block:bytes, ncol:int, **kw):
-    "pandas' C parser on a block of whole lines; None when it refuses the block (the slow path then says why)"
+    "pandas' C parser on a block of whole lines (no NA guessing, blank lines skipped); None when it refuses the block"
     try:
         with warnings.catch_warnings(), np.errstate(all='ignore'):
             warnings.simplefilter('ignore')
@@ -331,15 +331,34 @@ def _pd_read(block:bytes, ncol:int, **kw):
 
 def _first_cells(block:bytes) -> list|None:
     "Cells of the first non-blank line of `block`"
-    for l in block.split(b'\n', 64)[:64]:
-        if l.strip():
-            try: return next(csv.reader([l.decode('utf-8')]))
+    p = 0
+    while p < len(block):
+        e = block.find(b'\n', p)
+        e = len(block) if e < 0 else e
+        if block[p:e].strip():
+            try: return next(csv.reader([block[p:e].decode('utf-8')]))
             except (UnicodeDecodeError, csv.Error): return None
+        p = e + 1
     return None
 
-def _fast_wide(block:bytes, labelled:bool, width:int|None):
+def _lead_cells(block:bytes, k:int=1) -> list:
+    "The first `k` cells (stripped) of every non-blank line of a block without quotes"
+    ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10).tolist()
+    if not block.endswith(b'\n'): ends.append(len(block))
+    out, s = [[] for _ in range(k)], 0
+    for e in ends:
+        if e - s > 2 or block[s:e].strip():       # (a line of 1-2 bytes may be blank: "\r", " ")
+            p = s
+            for cells in out:
+                q = block.find(b',', p, e)
+                q = e if q < 0 else q
+                cells.append(block[p:q].strip().decode()); p = q + 1
+        s = e + 1
+    return out
+
+def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=False):
     "Parse and check a block of a wide file the fast way: `(X (k, L), y list or None)`, or None when anything is off"
-    if not block.strip(): return np.empty((0, (width or 1) - labelled), np.float32), [] if labelled else None
+    if not block or block.isspace(): return np.empty((0, (width or 1) - labelled), np.float32), [] if labelled else None
     if _quote_row(block) is not None: return None
     if not block.isascii():
         try: block.decode('utf-8')
@@ -349,28 +368,27 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None):
         cells = _first_cells(block)
         if cells is None or len(cells) < 1 + labelled: return None
         ncol = len(cells)
-    if not labelled: y, df = None, _pd_read(block, ncol, dtype=np.float32)
-    elif b'"' in block:            # quoted labels: pandas reads them, and counts the fields of every row itself
+    y, df = None, None
+    if not labelled: df = _pd_read(block, ncol, dtype=np.float32)
+    elif not text_labels and b'"' not in block:     # numeric labels: every column a number, labels as written from the text
+        df = _pd_read(block, ncol, dtype=np.float32)
+        if df is not None: y, df = _lead_cells(block)[0], df.iloc[:, 1:]
+    if labelled and df is None:                     # text or quoted labels (or a bad cell): pandas reads them as text
         df = _pd_read(block, ncol, dtype={0: object})
         if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]): return None
         y, df = [str(s).strip() for s in df[0].tolist()], df.iloc[:, 1:]
-    else:                          # `usecols` would let pandas drop extra fields silently: count them here
-        lines = [l for l in block.split(b'\n') if l.strip()]
-        if any(l.count(b',') != ncol - 1 for l in lines): return None
-        y = [l.split(b',', 1)[0].strip().decode() for l in lines]
-        df = _pd_read(block, ncol, dtype=np.float32, usecols=range(1, ncol))
     if df is None or df.shape[1] != ncol - labelled: return None
-    X = df.to_numpy(np.float32)
+    with np.errstate(all='ignore'): X = df.to_numpy(np.float32)
     if not _in_range(X): return None
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
-# %% ../nbs/00_data.ipynb #f663529e
-def _wide_blocks(t:_Text, labelled:bool, nbytes:int=_BLOCK, nlines:int|None=None, line:int=1):
+# %% ../nbs/00_data.ipynb #74492eff
+def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
-    width = None
+    width, text_labels = None, False
     for block, line0, ends in _line_blocks(t, nbytes, nlines, line):
-        res = _fast_wide(block, labelled, width)
+        res = _fast_wide(block, labelled, width, text_labels)
         if res is None:
             rows, lines = _text_rows(block, t.name, line0)
             if rows:
@@ -378,9 +396,10 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int=_BLOCK, nlines:int|None=None
                 res = X[:, 0], (list(y) if labelled else None)
             else: res = np.empty((0, 0), np.float32), ([] if labelled else None)
         if width is None and len(res[0]): width = res[0].shape[1] + labelled
+        if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
         yield res + (ends,)
 
-# %% ../nbs/00_data.ipynb #4aae65db
+# %% ../nbs/00_data.ipynb #0f487b4c
 def _read_wide(t:_Text, labelled:bool):
     "`(X (n, 1, seq_len), y)` of a whole wide file, parsed block by block into one preallocated array (lines are counted first)"
     nmax, X, ys, pieces, i = t.n_lines(), None, [], [], 0
@@ -487,7 +506,7 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
             y.append(classes[hot[0].index(1.0)])
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
-# %% ../nbs/00_data.ipynb #a0704259
+# %% ../nbs/00_data.ipynb #03b6a31e
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
     ycols, xcols = _long_header(header, 'input')
@@ -495,12 +514,20 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     if not block.isascii():
         try: block.decode('utf-8')
         except UnicodeDecodeError: return None
-    ydt = np.float32 if labelled else object
-    df = _pd_read(block, len(header), dtype={i: (object if i < 2 else ydt if i in ycols else np.float32) for i in range(len(header))})
-    if df is None or len(df) == 0 or df.shape[1] != len(header): return None
-    sids, feats = [df[i].str.strip().to_numpy(object) for i in (0, 1)]
+    ydt, ncol = (np.float32 if labelled else object), len(header)
+    df = None
+    if b'"' not in block:       # numeric ids (the product's): every column a number, ids as written from the text
+        df = _pd_read(block, ncol, dtype=np.float32)
+        if df is not None:
+            sids, feats = [np.array(c, dtype=object) for c in _lead_cells(block, 2)]
+            if len(sids) != len(df): return None
+    if df is None:              # text or quoted ids: pandas reads them as text
+        df = _pd_read(block, ncol, dtype={i: (object if i < 2 else ydt if i in ycols else np.float32) for i in range(ncol)})
+        if df is None: return None
+        sids, feats = [df[i].str.strip().to_numpy(object) for i in (0, 1)]
+    if len(df) == 0 or df.shape[1] != ncol: return None
     if (sids == '').any() or (feats == '').any(): return None
-    V = df.iloc[:, xcols].to_numpy(np.float32)
+    with np.errstate(all='ignore'): V = df[xcols].to_numpy(np.float32)
     if not _in_range(V): return None
     codes, samples = pd.factorize(sids)
     if (np.diff(codes) < 0).any(): return None                     # a sample's rows must be consecutive
@@ -516,7 +543,7 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     classes = [header[i][2:] for i in ycols] if ycols else None
     y = None
     if labelled:
-        Y = df.iloc[:, ycols].to_numpy(np.float32)
+        Y = df[ycols].to_numpy(np.float32)
         if not (((Y == 0) | (Y == 1)).all() and (Y.sum(1) == 1).all()): return None
         hot, start = Y.argmax(1), np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
         if (hot != hot[start][codes]).any(): return None
@@ -541,7 +568,7 @@ def _last_sample_start(block:bytes) -> int:
         pos = start
     return 0
 
-def _long_blocks(t:_Text, nbytes:int=_BLOCK, nlines:int|None=None, line:int=2):
+def _long_blocks(t:_Text, nbytes:int|None=None, nlines:int|None=None, line:int=2):
     "Yield `(block, first_row)` of whole lines that never split a sample's consecutive rows"
     carry, cline = b'', line
     for block, line0, _ in _line_blocks(t, nbytes, nlines, line):
@@ -575,7 +602,7 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
         _check_again([c[0] for c in rows], lines, seen, source)
     return d, h
 
-# %% ../nbs/00_data.ipynb #bc3f4fcf
+# %% ../nbs/00_data.ipynb #8364c57f
 def _header(t:_Text) -> list:
     "The first row of a long-format file, as stripped cells"
     line = t.readline()
@@ -588,7 +615,7 @@ def _is_long(first:bytes) -> bool:
     except csv.Error: return False
     return [c.strip().lower() for c in cells[:2]] == ['sample', 'feature']
 
-# %% ../nbs/00_data.ipynb #aa9e3da8
+# %% ../nbs/00_data.ipynb #21f0c7f9
 def _read_long(t:_Text, labelled:bool|None) -> LongData:
     "A whole long-format file, sample-aligned block by block into one preallocated array"
     header = _header(t)
@@ -704,13 +731,13 @@ def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
             if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
             return
         spell, pieces, n = _Spellings(t.name), [], 0
-        for X, y, ends in _wide_blocks(t, labelled, _BLOCK, chunk_rows):
+        for X, y, ends in _wide_blocks(t, labelled, None, chunk_rows):
             if len(X): pieces.append((X, y)); n += len(X)
             if ends and pieces: yield _chunk(pieces, labelled, spell, path); pieces = []
         if pieces: yield _chunk(pieces, labelled, spell, path)
         if not n: raise DataError(f"{path}: the file is empty; expected one series per row")
 
-# %% ../nbs/00_data.ipynb #9f25dc5d
+# %% ../nbs/00_data.ipynb #8401ddcc
 def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
     "Array `key` of a `.npz`: memory-mapped when stored uncompressed (`np.savez`), else read (`np.savez_compressed`)"
     info = z.getinfo(key + '.npy')
@@ -899,7 +926,7 @@ def atomic_write(path, data:bytes|str):
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/00_data.ipynb #009c498e
+# %% ../nbs/00_data.ipynb #08a68c7d
 class Interrupted(KeyboardInterrupt):
     "Raised in the main thread when SIGTERM or SIGINT arrives inside `raise_on_signals`; `signum` says which"
     def __init__(self, signum:int):
