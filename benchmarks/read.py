@@ -5,7 +5,7 @@ Files (made once, kept in --dir): a wide training CSV of 20,000 series x 500 ste
 5 features x 500 steps), and the wide data as `.npy` (X) and `.npz` (X, y).
 
 Each reader runs in its own fresh Python process, `--repeats` times, interleaved; the figures are
-medians. Time is the read alone (imports excluded); memory is the process's peak RSS minus its RSS
+medians. Time is the read alone (imports excluded); memory is the process's peak RSS (VmHWM) minus its peak
 after the imports, next to the size of the array the read returns. The goal (issue 17): CSV within
 1.5x of `pandas.read_csv(header=None, dtype='float32')`, and peak memory at most the final array
 plus twice the largest block of text parsed at once (4 MB). With --previous, the reader of the
@@ -28,7 +28,7 @@ sys.path.insert(0, {dir!r})
 import inception_time_nb.data as D
 D._BLOCK = {block}
 {imports}
-def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def rss(): return next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmHWM'))   # this process's peak (ru_maxrss would include the parent's at fork)
 base = rss(); t = time.perf_counter()
 X = {expr}
 X = np.asarray(X.X if hasattr(X, 'X') else X)

@@ -31,7 +31,7 @@ def _where(fname=None, row=None, col=None):
     if col is not None: parts.append(f'column {col}')
     return ', '.join(parts)
 
-# %% ../nbs/00_data.ipynb #434a495b
+# %% ../nbs/00_data.ipynb #4698763e
 MAX_ABS = 1e30   # the largest magnitude accepted: |x - mean| / std stays below float32's 3.4e38 for any std > 1e-8
 
 _NUM = re.compile(r'[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)', re.I | re.ASCII)
@@ -101,7 +101,7 @@ def class_order(labels) -> list:
         uniq = [u for _, u in sorted(zip(nums, uniq))]
     return uniq
 
-# %% ../nbs/00_data.ipynb #df63d2a5
+# %% ../nbs/00_data.ipynb #0eea9c19
 class _Spellings:
     "Numeric labels spelled differently (`1`, `1.0`, `01`) become one class, spelled as first seen; says so once per spelling"
     def __init__(self, source): self.source, self.first, self.told = source, {}, set()
@@ -133,7 +133,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     "The labels, as written in training, for class indices `idx`"
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
-# %% ../nbs/00_data.ipynb #02d332a0
+# %% ../nbs/00_data.ipynb #a8a9e5ec
 _BLOCK = 4 << 20        # bytes of text parsed at a time: about 6 ns per byte for pandas, plus ~1 ms per call
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
@@ -151,13 +151,16 @@ class _Text:
             self.gz = self.f.read(2) == b'\x1f\x8b'
             self.f.seek(0)
             if self.gz: self.f = gzip.open(self.f, 'rb')
-        head = self.read(4)
+        try: head = self.read(4)
+        except DataError: self.close(); raise
         for bom, enc in _BOMS:
             if head.startswith(bom):
                 if enc == 'UTF-8': head = head[3:]; break
+                self.close()
                 raise DataError(f"{self.name}: the file is {enc}-encoded; expected UTF-8 text (save it as 'CSV UTF-8')")
         self.head = head     # bytes already read, returned first by `read`
-        sniff = self.read(1 << 16)
+        try: sniff = self.read(1 << 16)
+        except DataError: self.close(); raise
         self.cr = b'\r' in sniff and b'\n' not in sniff   # classic Mac line ends: read as \n
         self.head = sniff.replace(b'\r', b'\n') if self.cr else sniff
 
@@ -172,7 +175,7 @@ class _Text:
     def readline(self) -> bytes:
         "The next line, with its line end"
         buf = b''
-        while b'\n' not in buf:
+        while b'\n' not in buf and len(buf) < 1 << 26:
             d = self.read(1 << 16)
             if not d: break
             buf += d
@@ -319,7 +322,7 @@ def read_wide_csv(path, labelled:bool=True):
     "Read a wide CSV (no header; label first when `labelled`): `(X, y)` with `X` of shape `(n, 1, seq_len)`, `y` strings or None"
     with _Text(path) as t: return _read_wide(t, labelled)
 
-# %% ../nbs/00_data.ipynb #9bbcef1f
+# %% ../nbs/00_data.ipynb #94325c0b
 def _pd_read(block:bytes, ncol:int, **kw):
     "pandas' C parser on a block of whole lines (no NA guessing, blank lines skipped); None when it refuses the block"
     try:
@@ -370,10 +373,10 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
         ncol = len(cells)
     y, df = None, None
     if not labelled: df = _pd_read(block, ncol, dtype=np.float32)
-    elif not text_labels and b'"' not in block:     # numeric labels: every column a number, labels as written from the text
+    elif not text_labels and b'"' not in block and ncol > 64:   # numeric labels, many columns: all numbers, labels from the text
         df = _pd_read(block, ncol, dtype=np.float32)
         if df is not None: y, df = _lead_cells(block)[0], df.iloc[:, 1:]
-    if labelled and df is None:                     # text or quoted labels (or a bad cell): pandas reads them as text
+    if labelled and df is None:                     # text, quoted or few columns: pandas reads the labels as text
         df = _pd_read(block, ncol, dtype={0: object})
         if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]): return None
         y, df = [str(s).strip() for s in df[0].tolist()], df.iloc[:, 1:]
@@ -383,7 +386,7 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
-# %% ../nbs/00_data.ipynb #b2772bc1
+# %% ../nbs/00_data.ipynb #9f75175e
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
     width, text_labels = None, False
@@ -399,7 +402,7 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
         if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
         yield res + (ends,)
 
-# %% ../nbs/00_data.ipynb #c2605d49
+# %% ../nbs/00_data.ipynb #09135357
 def _read_wide(t:_Text, labelled:bool):
     "`(X (n, 1, seq_len), y)` of a whole wide file, parsed block by block into one preallocated array (lines are counted first)"
     nmax, X, ys, pieces, i = t.n_lines(), None, [], [], 0
@@ -506,7 +509,7 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
             y.append(classes[hot[0].index(1.0)])
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
-# %% ../nbs/00_data.ipynb #46e800eb
+# %% ../nbs/00_data.ipynb #f8ad0c6c
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
     ycols, xcols = _long_header(header, 'input')
@@ -516,7 +519,7 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
         except UnicodeDecodeError: return None
     ydt, ncol = (np.float32 if labelled else object), len(header)
     df = None
-    if b'"' not in block:       # numeric ids (the product's): every column a number, ids as written from the text
+    if b'"' not in block and ncol > 64:   # numeric ids, many columns: all numbers, ids as written from the text
         df = _pd_read(block, ncol, dtype=np.float32)
         if df is not None:
             sids, feats = [np.array(c, dtype=object) for c in _lead_cells(block, 2)]
@@ -602,7 +605,7 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
         _check_again([c[0] for c in rows], lines, seen, source)
     return d, h
 
-# %% ../nbs/00_data.ipynb #b74834d8
+# %% ../nbs/00_data.ipynb #a5df70c3
 def _header(t:_Text) -> list:
     "The first row of a long-format file, as stripped cells"
     line = t.readline()
@@ -615,7 +618,7 @@ def _is_long(first:bytes) -> bool:
     except csv.Error: return False
     return [c.strip().lower() for c in cells[:2]] == ['sample', 'feature']
 
-# %% ../nbs/00_data.ipynb #3a4ed1b7
+# %% ../nbs/00_data.ipynb #02f7d3c9
 def _read_long(t:_Text, labelled:bool|None) -> LongData:
     "A whole long-format file, sample-aligned block by block into one preallocated array"
     header = _header(t)
@@ -737,7 +740,7 @@ def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
         if pieces: yield _chunk(pieces, labelled, spell, path)
         if not n: raise DataError(f"{path}: the file is empty; expected one series per row")
 
-# %% ../nbs/00_data.ipynb #bdf8be1a
+# %% ../nbs/00_data.ipynb #0171ef15
 def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
     "Array `key` of a `.npz`: memory-mapped when stored uncompressed (`np.savez`), else read (`np.savez_compressed`)"
     info = z.getinfo(key + '.npy')
@@ -860,10 +863,27 @@ class Scaler:
         return dict(mode=self.mode, eps=self.eps, mean=tolist(self.mean), std=tolist(self.std))
 
     @classmethod
-    def from_dict(cls, d:dict):
-        "A scaler from `to_dict`'s output"
-        s = cls(d['mode'], d.get('eps', 1e-8))
-        if d.get('mean') is not None: s.mean, s.std = np.array(d['mean']), np.array(d['std'])
+    def from_dict(cls, d:dict, name:str='scaler'):
+        "A scaler from `to_dict`'s output; a `DataError` names the field that is wrong (a hand-edited or damaged config)"
+        if not isinstance(d, dict): raise DataError(f"{name}: expected an object with mode, eps, mean and std; got {type(d).__name__}")
+        mode, eps = d.get('mode'), d.get('eps', 1e-8)
+        if mode not in cls.modes: raise DataError(f"{name}.mode: got {mode!r}; expected one of {cls.modes}")
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 <= eps < math.inf:
+            raise DataError(f"{name}.eps: got {eps!r}; expected a number >= 0")
+        s = cls(mode, eps)
+        if mode in ('channel', 'step'):
+            stats = {}
+            for k in ('mean', 'std'):
+                if d.get(k) is None: raise DataError(f"{name}.{k}: missing; a {mode!r} scaler needs the statistics it was fitted with")
+                try: a = np.array(d[k], dtype=np.float64)
+                except (TypeError, ValueError): raise DataError(f"{name}.{k}: expected lists of numbers") from None
+                if a.ndim != 2 or a.size == 0 or not np.isfinite(a).all():
+                    raise DataError(f"{name}.{k}: expected finite numbers of shape (c_in, 1 or seq_len); got shape {a.shape}")
+                stats[k] = a
+            if stats['mean'].shape != stats['std'].shape:
+                raise DataError(f"{name}: mean has shape {stats['mean'].shape} but std {stats['std'].shape}; expected the same")
+            if (stats['std'] < 0).any(): raise DataError(f"{name}.std: a negative value; expected standard deviations >= 0")
+            s.mean, s.std = stats['mean'], stats['std']
         return s
 
     def __repr__(self): return f"Scaler(mode={self.mode!r}, fitted={self.mean is not None or self.mode in ('series', 'none')})"
@@ -926,7 +946,7 @@ def atomic_write(path, data:bytes|str):
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/00_data.ipynb #6336c45f
+# %% ../nbs/00_data.ipynb #fa4f19b0
 class Interrupted(KeyboardInterrupt):
     "Raised in the main thread when SIGTERM or SIGINT arrives inside `raise_on_signals`; `signum` says which"
     def __init__(self, signum:int, msg:str|None=None):
