@@ -13,6 +13,7 @@ plus twice the largest block of text parsed at once (4 MB). With --previous, the
 
     flock /tmp/bench.lock python benchmarks/read.py
     flock /tmp/bench.lock python benchmarks/read.py --repeats 5 --previous 17813e1
+    cp -r inception_time_nb /tmp/snap && flock /tmp/bench.lock python benchmarks/read.py --pkg /tmp/snap   # this tree, as it is now
 
 Prints a table and writes benchmarks/results/read.json.
 """
@@ -24,7 +25,7 @@ from fastcore.script import call_parse
 RUN = r'''
 import json, resource, sys, time
 import numpy as np, pandas as pd
-sys.path.insert(0, {dir!r})
+sys.path[:0] = {paths!r}
 import inception_time_nb.data as D
 D._BLOCK = {block}
 {imports}
@@ -54,9 +55,9 @@ def make_files(d:Path, n:int, L:int, c_in:int=5, seed:int=0):
     np.save(npy, X); np.savez(npz, X=X, y=y)
     return wide, long, npy, npz
 
-def measure(dir:Path, expr:str, imports:str='', block:int=4 << 20) -> dict:
+def measure(paths:list, expr:str, imports:str='', block:int=4 << 20) -> dict:
     "One read in a fresh process"
-    out = subprocess.run([sys.executable, '-c', RUN.format(dir=str(dir), expr=expr, imports=imports, block=block)],
+    out = subprocess.run([sys.executable, '-c', RUN.format(paths=[str(p) for p in paths], expr=expr, imports=imports, block=block)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -67,6 +68,7 @@ def main(
     repeats:int=3,          # Fresh processes per reader
     dir:str='/tmp/inception_time_bench',  # Where the files are made and kept
     previous:str='',        # A git revision whose reader to measure as well (e.g. main)
+    pkg:str='',             # A folder with a copy of inception_time_nb to measure instead of the installed one
     block_mb:float=4,       # Block of text the package parses at a time (its default: 4)
     out:str='benchmarks/results/read.json',  # Where to write the figures
 ):
@@ -91,7 +93,7 @@ def main(
         readers[f'long: previous read_csv ({previous})'] = (long, f"P.read_csv({str(long)!r})")
     runs = {k: [] for k in readers}
     for r in range(repeats):
-        for k, (f, expr) in readers.items(): runs[k].append(measure(d, expr, imports, int(block_mb * 2**20)))
+        for k, (f, expr) in readers.items(): runs[k].append(measure([p for p in (pkg, d) if p], expr, imports, int(block_mb * 2**20)))
     rows = []
     for k, rs in runs.items():
         f = readers[k][0]
@@ -106,7 +108,7 @@ def main(
         r['goal_mb'] = r['array_mb'] + 2 * block_mb if fmt in ref else None
         print(f"{r['reader']:42} {r['file_mb']:8.1f} {r['seconds']:8.3f} {r['x_pandas'] or float('nan'):9.2f} "
               f"{r['peak_extra_mb']:9.1f} {r['array_mb']:9.1f} {r['goal_mb'] or float('nan'):8.1f}")
-    res = dict(when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
+    res = dict(pkg=pkg or 'installed', when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
                pandas=pd.__version__, numpy=np.__version__, n=n, seq_len=seq_len, repeats=repeats, block_mb=block_mb, rows=rows)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(res, indent=1))
