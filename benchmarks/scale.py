@@ -25,7 +25,8 @@ import numpy as np, pandas as pd
 from fastcore.script import call_parse
 
 READ = r'''
-import json, resource, time
+import json, resource, sys, time
+sys.path[:0] = {paths!r}
 import numpy as np, pandas as pd
 import inception_time_nb.data as D
 def rss(): return next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmHWM'))   # this process's peak (ru_maxrss would include the parent's at fork)
@@ -35,7 +36,8 @@ X = np.asarray(X.X if hasattr(X, 'X') else X)
 print(json.dumps(dict(seconds=time.perf_counter() - t, peak_extra=rss() - base, array=X.nbytes)))
 '''
 PREDICT = r'''
-import json, resource, time
+import json, resource, sys, time
+sys.path[:0] = {paths!r}
 from inception_time_nb.inference import predict_file, load_model
 def rss(): return next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmHWM'))   # this process's peak (ru_maxrss would include the parent's at fork)
 clf = load_model({model!r})
@@ -78,9 +80,10 @@ def main(
     predict_max:int=100_000, # Predict only the sizes up to this (CPU prediction of 1M series takes long)
     predict_repeats:int=1,  # Fresh processes per prediction
     out:str='benchmarks/results/scale.json',  # Where to write the figures
+    pkg:str='',             # A folder with a copy of inception_time_nb to measure instead of the installed one
 ):
     d = Path(dir); d.mkdir(parents=True, exist_ok=True)
-    ns = [int(s) for s in sizes.split(',')]
+    ns, paths = [int(s) for s in sizes.split(',')], [pkg] if pkg else []
     files = {n: make_files(d, n, seq_len) for n in ns}
     model = d/f'scale_model_{filters}_{depth}_{models}_{seq_len}'
     if not (model/'config.json').exists():
@@ -92,10 +95,10 @@ def main(
     rows = []
     for n in ns:
         csv, test, npy = files[n]
-        jobs = {'read: package read_csv': READ.format(expr=f"D.read_csv({str(csv)!r})"),
-                'read: pandas.read_csv float32': READ.format(expr=f"pd.read_csv({str(csv)!r}, header=None, dtype='float32').to_numpy()"),
-                'read: numpy.load (.npy)': READ.format(expr=f"np.load({str(npy)!r})"),
-                'predict_file (CSV, streamed)': PREDICT.format(model=str(model), input=str(test), output=str(d/'scale_pred.csv'), chunk_rows=chunk_rows)}
+        jobs = {'read: package read_csv': READ.format(paths=paths, expr=f"D.read_csv({str(csv)!r})"),
+                'read: pandas.read_csv float32': READ.format(paths=paths, expr=f"pd.read_csv({str(csv)!r}, header=None, dtype='float32').to_numpy()"),
+                'read: numpy.load (.npy)': READ.format(paths=paths, expr=f"np.load({str(npy)!r})"),
+                'predict_file (CSV, streamed)': PREDICT.format(paths=paths, model=str(model), input=str(test), output=str(d/'scale_pred.csv'), chunk_rows=chunk_rows)}
         if n > predict_max: jobs.pop('predict_file (CSV, streamed)')
         runs = {k: [] for k in jobs}
         for r in range(repeats):
@@ -113,7 +116,7 @@ def main(
         r['x_pandas'] = r['seconds'] / ref if r['what'].startswith('read') else None
         print(f"{r['n']:9,} {r['what']:32} {r['file_mb']:8.1f} {r['seconds']:8.2f} {r['x_pandas'] or float('nan'):9.2f} "
               f"{r['peak_extra_mb']:9.1f} {r['array_mb']:9.1f} {r['series_per_s'] or float('nan'):10,.0f}")
-    res = dict(when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
+    res = dict(pkg=pkg or 'installed', when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
                settings=dict(filters=filters, depth=depth, models=models, chunk_rows=chunk_rows, repeats=repeats), rows=rows)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(res, indent=1))
