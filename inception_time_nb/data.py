@@ -31,7 +31,7 @@ def _where(fname=None, row=None, col=None):
     if col is not None: parts.append(f'column {col}')
     return ', '.join(parts)
 
-# %% ../nbs/00_data.ipynb #847f2efe
+# %% ../nbs/00_data.ipynb #0893ad11
 MAX_ABS = 1e30   # the largest magnitude accepted: |x - mean| / std stays below float32's 3.4e38 for any std > 1e-8
 
 _NUM = re.compile(r'[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)', re.I | re.ASCII)
@@ -101,7 +101,7 @@ def class_order(labels) -> list:
         uniq = [u for _, u in sorted(zip(nums, uniq))]
     return uniq
 
-# %% ../nbs/00_data.ipynb #3aeca743
+# %% ../nbs/00_data.ipynb #5c8c5531
 class _Spellings:
     "Numeric labels spelled differently (`1`, `1.0`, `01`) become one class, spelled as first seen; says so once per spelling"
     def __init__(self, source): self.source, self.first, self.told = source, {}, set()
@@ -133,7 +133,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     "The labels, as written in training, for class indices `idx`"
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
-# %% ../nbs/00_data.ipynb #c23ea831
+# %% ../nbs/00_data.ipynb #adf1376a
 _BLOCK = 4 << 20        # bytes of text parsed at a time: about 6 ns per byte for pandas, plus ~1 ms per call
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
@@ -306,6 +306,9 @@ def parse_wide(rows:list, labelled:bool=True, source='input', row0:int=0, width:
     n = _check_rows(rows, source, lines=lines)
     if width is not None and n != width:
         raise DataError(f"{_where(source, lines[0])}: {n} values, but earlier rows have {width}; all series must have the same length")
+    if width is None and len(rows) == 1 and n > labelled and all(_as_float(c) is None for c in rows[0][labelled:]):
+        raise DataError(f"{_where(source, lines[0])}: looks like a header ({', '.join(rows[0][:3])}, ...) with no rows after it; "
+                        "expected one series per row, without a header")
     if width is None and _looks_like_header(rows, skip=1 if labelled else 0):
         raise DataError(f"{_where(source, lines[0])}: looks like a header ({', '.join(rows[0][:3])}, ...); "
                         "this format has no header row: one series per row" + (", label first" if labelled else ""))
@@ -322,7 +325,7 @@ def read_wide_csv(path, labelled:bool=True):
     "Read a wide CSV (no header; label first when `labelled`): `(X, y)` with `X` of shape `(n, 1, seq_len)`, `y` strings or None"
     with _Text(path) as t: return _read_wide(t, labelled)
 
-# %% ../nbs/00_data.ipynb #a428cc21
+# %% ../nbs/00_data.ipynb #8908f642
 def _pd_read(block:bytes, ncol:int, **kw):
     "pandas' C parser on a block of whole lines (no NA guessing, blank lines skipped); None when it refuses the block"
     try:
@@ -386,7 +389,7 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
-# %% ../nbs/00_data.ipynb #6d9f65d6
+# %% ../nbs/00_data.ipynb #f5e50e0c
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
     width, text_labels = None, False
@@ -402,7 +405,7 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
         if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
         yield res + (ends,)
 
-# %% ../nbs/00_data.ipynb #cdc81e1f
+# %% ../nbs/00_data.ipynb #41d5dc43
 def _read_wide(t:_Text, labelled:bool):
     "`(X (n, 1, seq_len), y)` of a whole wide file, parsed block by block into one preallocated array (lines are counted first)"
     nmax, X, ys, pieces, i = t.n_lines(), None, [], [], 0
@@ -509,7 +512,7 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
             y.append(classes[hot[0].index(1.0)])
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
-# %% ../nbs/00_data.ipynb #0775b80c
+# %% ../nbs/00_data.ipynb #4129d82b
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
     ycols, xcols = _long_header(header, 'input')
@@ -605,7 +608,7 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
         _check_again([c[0] for c in rows], lines, seen, source)
     return d, h
 
-# %% ../nbs/00_data.ipynb #be1a7e8a
+# %% ../nbs/00_data.ipynb #2fc49bdf
 def _header(t:_Text) -> list:
     "The first row of a long-format file, as stripped cells"
     line = t.readline()
@@ -618,7 +621,7 @@ def _is_long(first:bytes) -> bool:
     except csv.Error: return False
     return [c.strip().lower() for c in cells[:2]] == ['sample', 'feature']
 
-# %% ../nbs/00_data.ipynb #47c3c918
+# %% ../nbs/00_data.ipynb #f3ef6476
 def _read_long(t:_Text, labelled:bool|None) -> LongData:
     "A whole long-format file, sample-aligned block by block into one preallocated array"
     header = _header(t)
@@ -740,7 +743,7 @@ def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
         if pieces: yield _chunk(pieces, labelled, spell, path)
         if not n: raise DataError(f"{path}: the file is empty; expected one series per row")
 
-# %% ../nbs/00_data.ipynb #7770510b
+# %% ../nbs/00_data.ipynb #302f27dd
 def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
     "Array `key` of a `.npz`: memory-mapped when stored uncompressed (`np.savez`), else read (`np.savez_compressed`)"
     info = z.getinfo(key + '.npy')
@@ -959,7 +962,7 @@ def atomic_write(path, data:bytes|str):
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/00_data.ipynb #fe7ce962
+# %% ../nbs/00_data.ipynb #4179483f
 class Interrupted(KeyboardInterrupt):
     "Raised in the main thread when SIGTERM or SIGINT arrives inside `raise_on_signals`; `signum` says which"
     def __init__(self, signum:int, msg:str|None=None):
