@@ -31,7 +31,7 @@ def _where(fname=None, row=None, col=None):
     if col is not None: parts.append(f'column {col}')
     return ', '.join(parts)
 
-# %% ../nbs/00_data.ipynb #0893ad11
+# %% ../nbs/00_data.ipynb #b38e8190
 MAX_ABS = 1e30   # the largest magnitude accepted: |x - mean| / std stays below float32's 3.4e38 for any std > 1e-8
 
 _NUM = re.compile(r'[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)', re.I | re.ASCII)
@@ -101,7 +101,7 @@ def class_order(labels) -> list:
         uniq = [u for _, u in sorted(zip(nums, uniq))]
     return uniq
 
-# %% ../nbs/00_data.ipynb #5c8c5531
+# %% ../nbs/00_data.ipynb #832eb4ac
 class _Spellings:
     "Numeric labels spelled differently (`1`, `1.0`, `01`) become one class, spelled as first seen; says so once per spelling"
     def __init__(self, source): self.source, self.first, self.told = source, {}, set()
@@ -133,7 +133,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     "The labels, as written in training, for class indices `idx`"
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
-# %% ../nbs/00_data.ipynb #adf1376a
+# %% ../nbs/00_data.ipynb #89904cb3
 _BLOCK = 4 << 20        # bytes of text parsed at a time: about 6 ns per byte for pandas, plus ~1 ms per call
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
@@ -325,7 +325,7 @@ def read_wide_csv(path, labelled:bool=True):
     "Read a wide CSV (no header; label first when `labelled`): `(X, y)` with `X` of shape `(n, 1, seq_len)`, `y` strings or None"
     with _Text(path) as t: return _read_wide(t, labelled)
 
-# %% ../nbs/00_data.ipynb #8908f642
+# %% ../nbs/00_data.ipynb #f235ae48
 def _pd_read(block:bytes, ncol:int, **kw):
     "pandas' C parser on a block of whole lines (no NA guessing, blank lines skipped); None when it refuses the block"
     try:
@@ -389,7 +389,7 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
-# %% ../nbs/00_data.ipynb #f5e50e0c
+# %% ../nbs/00_data.ipynb #e6e048ac
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
     width, text_labels = None, False
@@ -405,7 +405,7 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
         if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
         yield res + (ends,)
 
-# %% ../nbs/00_data.ipynb #41d5dc43
+# %% ../nbs/00_data.ipynb #46d51faa
 def _read_wide(t:_Text, labelled:bool):
     "`(X (n, 1, seq_len), y)` of a whole wide file, parsed block by block into one preallocated array (lines are counted first)"
     nmax, X, ys, pieces, i = t.n_lines(), None, [], [], 0
@@ -512,7 +512,7 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
             y.append(classes[hot[0].index(1.0)])
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
-# %% ../nbs/00_data.ipynb #4129d82b
+# %% ../nbs/00_data.ipynb #927293d6
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
     ycols, xcols = _long_header(header, 'input')
@@ -608,7 +608,7 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
         _check_again([c[0] for c in rows], lines, seen, source)
     return d, h
 
-# %% ../nbs/00_data.ipynb #2fc49bdf
+# %% ../nbs/00_data.ipynb #cf42dc69
 def _header(t:_Text) -> list:
     "The first row of a long-format file, as stripped cells"
     line = t.readline()
@@ -621,7 +621,7 @@ def _is_long(first:bytes) -> bool:
     except csv.Error: return False
     return [c.strip().lower() for c in cells[:2]] == ['sample', 'feature']
 
-# %% ../nbs/00_data.ipynb #f3ef6476
+# %% ../nbs/00_data.ipynb #c1fe48ef
 def _read_long(t:_Text, labelled:bool|None) -> LongData:
     "A whole long-format file, sample-aligned block by block into one preallocated array"
     header = _header(t)
@@ -743,7 +743,7 @@ def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
         if pieces: yield _chunk(pieces, labelled, spell, path)
         if not n: raise DataError(f"{path}: the file is empty; expected one series per row")
 
-# %% ../nbs/00_data.ipynb #302f27dd
+# %% ../nbs/00_data.ipynb #26f67094
 def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
     "Array `key` of a `.npz`: memory-mapped when stored uncompressed (`np.savez`), else read (`np.savez_compressed`)"
     info = z.getinfo(key + '.npy')
@@ -757,9 +757,17 @@ def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
             read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
             if read_header is not None:
                 shape, fortran, dtype = read_header(f)
-                if dtype.hasobject: raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
+                if dtype.hasobject: raise DataError(_pickled(path, key))
                 return np.memmap(path, dtype, 'r', f.tell(), shape, order='F' if fortran else 'C')
-    with z.open(info) as f: return np.lib.format.read_array(f, allow_pickle=False)
+    try:
+        with z.open(info) as f: return np.lib.format.read_array(f, allow_pickle=False)
+    except ValueError as e:
+        if 'allow_pickle' in str(e): raise DataError(_pickled(path, key)) from None
+        raise
+
+def _pickled(path, key:str) -> str:
+    return (f"{path}: array {key!r} holds Python objects, saved with pickle, which is never loaded (it can run code); "
+            f"save {key} as numbers or strings, e.g. numpy.savez(path, X=X, y=np.asarray(y, dtype=str))")
 
 def _check_array(X:np.ndarray, name:str, rows:int=1 << 16) -> np.ndarray:
     "Check a (possibly memory-mapped) array of series block by block, without copying it: `(n, c_in, seq_len)`"
@@ -792,7 +800,11 @@ def _open_numpy(path, labelled:bool, fmt:str):
         if fmt == 'npy':
             if labelled: raise DataError(f"{name}: a .npy file holds only the series; a training file needs labels too: "
                                          "save both with numpy.savez(path, X=X, y=y)")
-            return _check_array(np.load(path, mmap_mode='r', allow_pickle=False), name), None
+            try: X = np.load(path, mmap_mode='r', allow_pickle=False)
+            except ValueError as e:
+                if 'allow_pickle' in str(e) or 'Python objects' in str(e): raise DataError(_pickled(path, 'X')) from None
+                raise
+            return _check_array(X, name), None
         with zipfile.ZipFile(path) as z:
             keys = [k[:-4] for k in z.namelist() if k.endswith('.npy')]
             need = ['X', 'y'] if labelled else ['X']
@@ -962,7 +974,7 @@ def atomic_write(path, data:bytes|str):
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/00_data.ipynb #4179483f
+# %% ../nbs/00_data.ipynb #87dfd8f3
 class Interrupted(KeyboardInterrupt):
     "Raised in the main thread when SIGTERM or SIGINT arrives inside `raise_on_signals`; `signum` says which"
     def __init__(self, signum:int, msg:str|None=None):

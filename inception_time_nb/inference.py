@@ -40,7 +40,7 @@ def format_predictions(clf:InceptionTimeClassifier, d:Dataset, proba:bool=False,
         for k in idx: w.writerow([names[k]])
     return out.getvalue()
 
-# %% ../nbs/07_inference.ipynb #93b63717
+# %% ../nbs/07_inference.ipynb #fef0e7a8
 def _check_output(output:Path) -> list:
     "Check, before any work, that a file can be written at `output`; the missing folders that will have to be made"
     if output.is_dir(): raise DataError(f"{output}: is a directory; expected the path of the predictions file to write")
