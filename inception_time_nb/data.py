@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #4623a45f
 from __future__ import annotations
-import contextlib, csv, glob, gzip, importlib.resources, io, json, math, os, re, secrets, signal, threading, warnings, zipfile, zlib
+import contextlib, csv, glob, gzip, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -31,7 +31,7 @@ def _where(fname=None, row=None, col=None):
     if col is not None: parts.append(f'column {col}')
     return ', '.join(parts)
 
-# %% ../nbs/00_data.ipynb #b38e8190
+# %% ../nbs/00_data.ipynb #0089369e
 MAX_ABS = 1e30   # the largest magnitude accepted: |x - mean| / std stays below float32's 3.4e38 for any std > 1e-8
 
 _NUM = re.compile(r'[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)', re.I | re.ASCII)
@@ -101,7 +101,7 @@ def class_order(labels) -> list:
         uniq = [u for _, u in sorted(zip(nums, uniq))]
     return uniq
 
-# %% ../nbs/00_data.ipynb #832eb4ac
+# %% ../nbs/00_data.ipynb #edf5fa35
 class _Spellings:
     "Numeric labels spelled differently (`1`, `1.0`, `01`) become one class, spelled as first seen; says so once per spelling"
     def __init__(self, source): self.source, self.first, self.told = source, {}, set()
@@ -133,7 +133,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     "The labels, as written in training, for class indices `idx`"
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
-# %% ../nbs/00_data.ipynb #89904cb3
+# %% ../nbs/00_data.ipynb #8b1b35be
 _BLOCK = 4 << 20        # bytes of text parsed at a time: about 6 ns per byte for pandas, plus ~1 ms per call
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
@@ -325,7 +325,7 @@ def read_wide_csv(path, labelled:bool=True):
     "Read a wide CSV (no header; label first when `labelled`): `(X, y)` with `X` of shape `(n, 1, seq_len)`, `y` strings or None"
     with _Text(path) as t: return _read_wide(t, labelled)
 
-# %% ../nbs/00_data.ipynb #f235ae48
+# %% ../nbs/00_data.ipynb #c581f653
 def _pd_read(block:bytes, ncol:int, **kw):
     "pandas' C parser on a block of whole lines (no NA guessing, blank lines skipped); None when it refuses the block"
     try:
@@ -389,7 +389,7 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
-# %% ../nbs/00_data.ipynb #e6e048ac
+# %% ../nbs/00_data.ipynb #26a77c44
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
     width, text_labels = None, False
@@ -405,7 +405,7 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
         if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
         yield res + (ends,)
 
-# %% ../nbs/00_data.ipynb #46d51faa
+# %% ../nbs/00_data.ipynb #7dcff40d
 def _read_wide(t:_Text, labelled:bool):
     "`(X (n, 1, seq_len), y)` of a whole wide file, parsed block by block into one preallocated array (lines are counted first)"
     nmax, X, ys, pieces, i = t.n_lines(), None, [], [], 0
@@ -512,7 +512,7 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
             y.append(classes[hot[0].index(1.0)])
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
-# %% ../nbs/00_data.ipynb #927293d6
+# %% ../nbs/00_data.ipynb #303aa155
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
     ycols, xcols = _long_header(header, 'input')
@@ -608,7 +608,7 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
         _check_again([c[0] for c in rows], lines, seen, source)
     return d, h
 
-# %% ../nbs/00_data.ipynb #cf42dc69
+# %% ../nbs/00_data.ipynb #821749e0
 def _header(t:_Text) -> list:
     "The first row of a long-format file, as stripped cells"
     line = t.readline()
@@ -621,7 +621,7 @@ def _is_long(first:bytes) -> bool:
     except csv.Error: return False
     return [c.strip().lower() for c in cells[:2]] == ['sample', 'feature']
 
-# %% ../nbs/00_data.ipynb #c1fe48ef
+# %% ../nbs/00_data.ipynb #daaa161f
 def _read_long(t:_Text, labelled:bool|None) -> LongData:
     "A whole long-format file, sample-aligned block by block into one preallocated array"
     header = _header(t)
@@ -743,7 +743,7 @@ def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
         if pieces: yield _chunk(pieces, labelled, spell, path)
         if not n: raise DataError(f"{path}: the file is empty; expected one series per row")
 
-# %% ../nbs/00_data.ipynb #26f67094
+# %% ../nbs/00_data.ipynb #4a5104d4
 def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
     "Array `key` of a `.npz`: memory-mapped when stored uncompressed (`np.savez`), else read (`np.savez_compressed`)"
     info = z.getinfo(key + '.npy')
@@ -769,15 +769,29 @@ def _pickled(path, key:str) -> str:
     return (f"{path}: array {key!r} holds Python objects, saved with pickle, which is never loaded (it can run code); "
             f"save {key} as numbers or strings, e.g. numpy.savez(path, X=X, y=np.asarray(y, dtype=str))")
 
-def _check_array(X:np.ndarray, name:str, rows:int=1 << 16) -> np.ndarray:
+def _release(X:np.ndarray, a:int, b:int):
+    "Tell the OS that rows `a:b` of memory-mapped `X` are not needed now: they stay in the page cache, out of this process's RSS"
+    mm = getattr(X, '_mmap', None)
+    if mm is None or not hasattr(mm, 'madvise') or not X.flags.c_contiguous or not len(X): return
+    row, page = X[0].nbytes, mmap.PAGESIZE
+    start = X.offset % mmap.ALLOCATIONGRANULARITY + a * row
+    lo, hi = -(-start // page) * page, min(len(mm), start + (b - a) * row) // page * page
+    if hi > lo:
+        try: mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+        except (OSError, ValueError): pass
+
+def _check_array(X:np.ndarray, name:str, values:int=1 << 20) -> np.ndarray:
     "Check a (possibly memory-mapped) array of series block by block, without copying it: `(n, c_in, seq_len)`"
     if X.dtype.kind not in 'fiu': raise DataError(f"{name}: X has dtype {X.dtype}; expected numbers")
+    src = X
     if X.ndim == 2: X = X[:, None, :]
     if X.ndim != 3: raise DataError(f"{name}: X has shape {X.shape}; expected (n, seq_len) or (n, c_in, seq_len)")
     if X.shape[0] == 0 or X.shape[2] == 0: raise DataError(f"{name}: X has shape {X.shape}; expected at least one series and one time step")
-    step = max(1, rows * 100 // max(1, X.shape[1] * X.shape[2]))
+    step = max(1, values // max(1, X.shape[1] * X.shape[2]))
     for a in range(0, len(X), step):
-        if not _in_range(X[a:a+step]):
+        ok = _in_range(X[a:a+step])
+        _release(src, a, a + step)
+        if not ok:
             i, c, t = np.argwhere(~(np.abs(X[a:a+step]) <= MAX_ABS))[0]
             v = X[a + i, c, t]
             what = 'a finite number' if not np.isfinite(v) else f'a number within ±{MAX_ABS:.0e}'
@@ -974,7 +988,7 @@ def atomic_write(path, data:bytes|str):
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/00_data.ipynb #87dfd8f3
+# %% ../nbs/00_data.ipynb #319f35b3
 class Interrupted(KeyboardInterrupt):
     "Raised in the main thread when SIGTERM or SIGINT arrives inside `raise_on_signals`; `signum` says which"
     def __init__(self, signum:int, msg:str|None=None):
