@@ -31,7 +31,7 @@ def _where(fname=None, row=None, col=None):
     if col is not None: parts.append(f'column {col}')
     return ', '.join(parts)
 
-# %% ../nbs/00_data.ipynb #0089369e
+# %% ../nbs/00_data.ipynb #4a036c23
 MAX_ABS = 1e30   # the largest magnitude accepted: |x - mean| / std stays below float32's 3.4e38 for any std > 1e-8
 
 _NUM = re.compile(r'[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)', re.I | re.ASCII)
@@ -101,7 +101,7 @@ def class_order(labels) -> list:
         uniq = [u for _, u in sorted(zip(nums, uniq))]
     return uniq
 
-# %% ../nbs/00_data.ipynb #edf5fa35
+# %% ../nbs/00_data.ipynb #52f37737
 class _Spellings:
     "Numeric labels spelled differently (`1`, `1.0`, `01`) become one class, spelled as first seen; says so once per spelling"
     def __init__(self, source): self.source, self.first, self.told = source, {}, set()
@@ -133,7 +133,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     "The labels, as written in training, for class indices `idx`"
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
-# %% ../nbs/00_data.ipynb #8b1b35be
+# %% ../nbs/00_data.ipynb #acdd5d75
 _BLOCK = 4 << 20        # bytes of text parsed at a time: about 6 ns per byte for pandas, plus ~1 ms per call
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
@@ -325,7 +325,7 @@ def read_wide_csv(path, labelled:bool=True):
     "Read a wide CSV (no header; label first when `labelled`): `(X, y)` with `X` of shape `(n, 1, seq_len)`, `y` strings or None"
     with _Text(path) as t: return _read_wide(t, labelled)
 
-# %% ../nbs/00_data.ipynb #c581f653
+# %% ../nbs/00_data.ipynb #014c8571
 def _pd_read(block:bytes, ncol:int, **kw):
     "pandas' C parser on a block of whole lines (no NA guessing, blank lines skipped); None when it refuses the block"
     try:
@@ -389,7 +389,7 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
-# %% ../nbs/00_data.ipynb #26a77c44
+# %% ../nbs/00_data.ipynb #cc28bbbe
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
     width, text_labels = None, False
@@ -405,7 +405,7 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
         if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
         yield res + (ends,)
 
-# %% ../nbs/00_data.ipynb #7dcff40d
+# %% ../nbs/00_data.ipynb #06d058dd
 def _read_wide(t:_Text, labelled:bool):
     "`(X (n, 1, seq_len), y)` of a whole wide file, parsed block by block into one preallocated array (lines are counted first)"
     nmax, X, ys, pieces, i = t.n_lines(), None, [], [], 0
@@ -512,7 +512,7 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
             y.append(classes[hot[0].index(1.0)])
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
-# %% ../nbs/00_data.ipynb #303aa155
+# %% ../nbs/00_data.ipynb #2dfd1e10
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
     ycols, xcols = _long_header(header, 'input')
@@ -608,7 +608,7 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
         _check_again([c[0] for c in rows], lines, seen, source)
     return d, h
 
-# %% ../nbs/00_data.ipynb #821749e0
+# %% ../nbs/00_data.ipynb #0d695e69
 def _header(t:_Text) -> list:
     "The first row of a long-format file, as stripped cells"
     line = t.readline()
@@ -621,7 +621,7 @@ def _is_long(first:bytes) -> bool:
     except csv.Error: return False
     return [c.strip().lower() for c in cells[:2]] == ['sample', 'feature']
 
-# %% ../nbs/00_data.ipynb #daaa161f
+# %% ../nbs/00_data.ipynb #e653bd8b
 def _read_long(t:_Text, labelled:bool|None) -> LongData:
     "A whole long-format file, sample-aligned block by block into one preallocated array"
     header = _header(t)
@@ -711,12 +711,6 @@ def parse_csv_text(text:str, labelled:bool=False, source:str='request') -> Datas
         return Dataset(d.X, d.y, 'long', d.samples, d.classes, str(source))
 
 # %% ../nbs/00_data.ipynb #313a976e
-def _chunk(pieces:list, labelled:bool, spell, source) -> Dataset:
-    "One wide `Dataset` from the parsed pieces of a chunk"
-    X = pieces[0][0] if len(pieces) == 1 else np.concatenate([p[0] for p in pieces])
-    y = np.array(spell(sum((p[1] for p in pieces), [])), dtype=object) if labelled else None
-    return Dataset(np.ascontiguousarray(X)[:, None, :], y, 'wide', source=str(source))
-
 def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
     "Yield `Dataset`s of consecutive chunks of a wide or long CSV file (or a `.npy`/`.npz` file)"
     fmt = detect_format(path)
@@ -736,14 +730,19 @@ def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
                 yield Dataset(d.X, d.y, 'long', d.samples, d.classes, str(path))
             if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
             return
-        spell, pieces, n = _Spellings(t.name), [], 0
-        for X, y, ends in _wide_blocks(t, labelled, None, chunk_rows):
-            if len(X): pieces.append((X, y)); n += len(X)
-            if ends and pieces: yield _chunk(pieces, labelled, spell, path); pieces = []
-        if pieces: yield _chunk(pieces, labelled, spell, path)
+        spell, out, ys, k, n, cap = _Spellings(t.name), None, [], 0, 0, min(chunk_rows, t.n_lines() or chunk_rows)
+        for X, y, ends in _wide_blocks(t, labelled, None, chunk_rows):   # blocks end at every chunk_rows lines
+            if len(X):
+                if out is None: out = np.empty((cap, X.shape[1]), np.float32)   # filled in place: no joining copy
+                out[k:k+len(X)] = X; k += len(X); n += len(X)
+                if labelled: ys += y
+            if (ends or k == cap) and k:
+                yield Dataset(out[:k, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=str(path))
+                out, ys, k = None, [], 0
+        if k: yield Dataset(out[:k, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=str(path))
         if not n: raise DataError(f"{path}: the file is empty; expected one series per row")
 
-# %% ../nbs/00_data.ipynb #4a5104d4
+# %% ../nbs/00_data.ipynb #66ff104b
 def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
     "Array `key` of a `.npz`: memory-mapped when stored uncompressed (`np.savez`), else read (`np.savez_compressed`)"
     info = z.getinfo(key + '.npy')
@@ -988,7 +987,7 @@ def atomic_write(path, data:bytes|str):
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/00_data.ipynb #319f35b3
+# %% ../nbs/00_data.ipynb #d1dac74d
 class Interrupted(KeyboardInterrupt):
     "Raised in the main thread when SIGTERM or SIGINT arrives inside `raise_on_signals`; `signum` says which"
     def __init__(self, signum:int, msg:str|None=None):
