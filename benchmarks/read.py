@@ -1,0 +1,115 @@
+"""Read time and peak memory of the package's readers against pandas and NumPy, each read in a fresh process.
+
+Files (made once, kept in --dir): a wide training CSV of 20,000 series x 500 steps with 10 classes
+(the shape in issue 17, about 90 MB of text), a long-format CSV of the same values (4,000 samples x
+5 features x 500 steps), and the wide data as `.npy` (X) and `.npz` (X, y).
+
+Each reader runs in its own fresh Python process, `--repeats` times, interleaved; the figures are
+medians. Time is the read alone (imports excluded); memory is the process's peak RSS (VmHWM) minus its peak
+after the imports, next to the size of the array the read returns. The goal (issue 17): CSV within
+1.5x of `pandas.read_csv(header=None, dtype='float32')`, and peak memory at most the final array
+plus twice the largest block of text parsed at once (4 MB). With --previous, the reader of the
+`main` branch at the time of writing (`git show <rev>:inception_time_nb/data.py`) is measured too.
+
+    flock /tmp/bench.lock python benchmarks/read.py
+    flock /tmp/bench.lock python benchmarks/read.py --repeats 5 --previous 17813e1
+    cp -r inception_time_nb /tmp/snap && flock /tmp/bench.lock python benchmarks/read.py --pkg /tmp/snap   # this tree, as it is now
+
+Prints a table and writes benchmarks/results/read.json.
+"""
+import json, platform, statistics, subprocess, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd
+from fastcore.script import call_parse
+
+RUN = r'''
+import json, resource, sys, time
+import numpy as np, pandas as pd
+sys.path[:0] = {paths!r}
+import inception_time_nb.data as D
+D._BLOCK = {block}
+{imports}
+def rss(): return next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmHWM'))   # this process's peak (ru_maxrss would include the parent's at fork)
+base = rss(); t = time.perf_counter()
+X = {expr}
+X = np.asarray(X.X if hasattr(X, 'X') else X)
+dt = time.perf_counter() - t
+print(json.dumps(dict(seconds=dt, peak_extra=rss() - base, array=X.nbytes, shape=list(X.shape), sum=float(np.float64(X[:100].sum())))))
+'''
+
+def make_files(d:Path, n:int, L:int, c_in:int=5, seed:int=0):
+    "The benchmark's files in `d` (made once)"
+    d.mkdir(parents=True, exist_ok=True)
+    wide, long, npy, npz = d/f'wide_{n}x{L}.csv', d/f'long_{n}x{L}.csv', d/f'wide_{n}x{L}.npy', d/f'wide_{n}x{L}.npz'
+    if all(p.exists() for p in (wide, long, npy, npz)): return wide, long, npy, npz
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, L)).astype(np.float32); y = rng.integers(0, 10, n)
+    df = pd.DataFrame(X); df.insert(0, 'y', y)
+    df.to_csv(wide, header=False, index=False, float_format='%.6g')
+    ns = n // c_in
+    lf = pd.DataFrame(X[:ns * c_in], columns=[f'x_{i+1}' for i in range(L)])
+    hot = np.eye(10, dtype=int)[y[:ns].repeat(c_in)]
+    lf.insert(0, 'sample', np.arange(ns).repeat(c_in)); lf.insert(1, 'feature', np.tile(np.arange(1, c_in + 1), ns))
+    for k in range(10): lf.insert(2 + k, f'y_{k}', hot[:, k])
+    lf.to_csv(long, index=False, float_format='%.6g')
+    np.save(npy, X); np.savez(npz, X=X, y=y)
+    return wide, long, npy, npz
+
+def measure(paths:list, expr:str, imports:str='', block:int=4 << 20) -> dict:
+    "One read in a fresh process"
+    out = subprocess.run([sys.executable, '-c', RUN.format(paths=[str(p) for p in paths], expr=expr, imports=imports, block=block)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+@call_parse
+def main(
+    n:int=20_000,           # Series in the wide file
+    seq_len:int=500,        # Time steps
+    repeats:int=3,          # Fresh processes per reader
+    dir:str='/tmp/inception_time_bench',  # Where the files are made and kept
+    previous:str='',        # A git revision whose reader to measure as well (e.g. main)
+    pkg:str='',             # A folder with a copy of inception_time_nb to measure instead of the installed one
+    block_mb:float=4,       # Block of text the package parses at a time (its default: 4)
+    out:str='benchmarks/results/read.json',  # Where to write the figures
+):
+    d = Path(dir)
+    wide, long, npy, npz = make_files(d, n, seq_len)
+    imports = ''
+    readers = {  # name: (file, expression)
+        'wide: package read_csv':           (wide, f"D.read_csv({str(wide)!r})"),
+        'wide: pandas.read_csv float32':    (wide, f"pd.read_csv({str(wide)!r}, header=None, dtype='float32').to_numpy()"),
+        'wide: package iter_csv (chunks)':  (wide, f"[c.X.shape for c in D.iter_csv({str(wide)!r}, labelled=True)] and np.zeros(1)"),
+        'long: package read_csv':           (long, f"D.read_csv({str(long)!r})"),
+        'long: pandas.read_csv float32':    (long, f"pd.read_csv({str(long)!r}, dtype='float32').to_numpy()"),
+        'npy: numpy.load':                  (npy, f"np.load({str(npy)!r})"),
+        'npz: package read_csv (mapped)':   (npz, f"D.read_csv({str(npz)!r})"),
+        'npz: package read_csv + copy':     (npz, f"np.array(D.read_csv({str(npz)!r}).X)"),
+    }
+    if previous:
+        src = subprocess.run(['git', 'show', f'{previous}:inception_time_nb/data.py'], capture_output=True, text=True, check=True).stdout
+        (d/'data_previous.py').write_text(src.replace('from .', 'from inception_time_nb.'))
+        imports = 'import data_previous as P'
+        readers[f'wide: previous read_csv ({previous})'] = (wide, f"P.read_csv({str(wide)!r})")
+        readers[f'long: previous read_csv ({previous})'] = (long, f"P.read_csv({str(long)!r})")
+    runs = {k: [] for k in readers}
+    for r in range(repeats):
+        for k, (f, expr) in readers.items(): runs[k].append(measure([p for p in (pkg, d) if p], expr, imports, int(block_mb * 2**20)))
+    rows = []
+    for k, rs in runs.items():
+        f = readers[k][0]
+        rows.append(dict(reader=k, file=f.name, file_mb=f.stat().st_size / 2**20, seconds=statistics.median(r['seconds'] for r in rs),
+                         peak_extra_mb=statistics.median(r['peak_extra'] for r in rs) / 2**20, array_mb=rs[0]['array'] / 2**20,
+                         shape=rs[0]['shape'], runs=[round(r['seconds'], 3) for r in rs]))
+    ref = {fmt: next(r['seconds'] for r in rows if r['reader'] == f'{fmt}: pandas.read_csv float32') for fmt in ('wide', 'long')}
+    print(f"{'reader':42} {'file MB':>8} {'seconds':>8} {'x pandas':>9} {'peak+ MB':>9} {'array MB':>9} {'goal MB':>8}")
+    for r in rows:
+        fmt = r['reader'].split(':')[0]
+        r['x_pandas'] = r['seconds'] / ref[fmt] if fmt in ref else None
+        r['goal_mb'] = r['array_mb'] + 2 * block_mb if fmt in ref else None
+        print(f"{r['reader']:42} {r['file_mb']:8.1f} {r['seconds']:8.3f} {r['x_pandas'] or float('nan'):9.2f} "
+              f"{r['peak_extra_mb']:9.1f} {r['array_mb']:9.1f} {r['goal_mb'] or float('nan'):8.1f}")
+    res = dict(pkg=pkg or 'installed', when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
+               pandas=pd.__version__, numpy=np.__version__, n=n, seq_len=seq_len, repeats=repeats, block_mb=block_mb, rows=rows)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(res, indent=1))
+    print(f"wrote {out}")
