@@ -399,7 +399,9 @@ for _register in (nn.modules.module.register_module_module_registration_hook,
                   nn.modules.module.register_module_buffer_registration_hook):
     _register(_count_assignment)
 
-def _versions(ts) -> list: return [(t.data_ptr(), t._version) for t in ts]
+def _versions(ts) -> list:
+    "Each tensor's data pointer and version counter (tensors made in inference mode have no counter)"
+    return [(t.data_ptr(), None if t.is_inference() else t._version) for t in ts]
 
 def fused_model(model:InceptionTime) -> FusedEnsemble:
     "The `FusedEnsemble` of `model`, built once and rebuilt when any of its weights or running statistics changed"
