@@ -11,7 +11,7 @@ series of each length (one epoch: the speed does not depend on the weights). For
 * `fused`: the default, the `FusedEnsemble` with its wide convolution chosen by `fused_conv`;
 
 and, at the engine level (`fused_model(model)(x, conv)` in `fused_batch` chunks, no estimator around it),
-the fused network with each wide convolution forced (`fused fft`, `fused direct`), for the requests of
+the fused network with each wide convolution forced (`fused fft`, `fused ols`, `fused direct`), for the requests of
 1 and 16 series that `fused_conv` decides between. Round-robin over the variants at every repetition so
 that a busy machine slows all alike; each sample is the mean of enough calls to last ~0.2 s; medians of
 the repetitions. Also the largest difference of the fused probabilities from the reference's.
@@ -125,7 +125,7 @@ def main(
         points = [int(v) for v in sizes.split(',')] + ([big] if big and L == 100 else [])
         for n in points:
             v = dict(variants)
-            if n <= 16: v.update({'fused fft': lambda X: fused_proba(clf, X, 'fft'), 'fused direct': lambda X: fused_proba(clf, X, 'direct')})
+            if n <= 16: v.update({f'fused {c}': (lambda X, c=c: fused_proba(clf, X, c)) for c in ('fft', 'ols', 'direct')})
             for r in bench_point(clf, L, n, reps if n <= 256 else max(3, reps - 2), v):
                 rows.append(r)
                 print(f"L={L:4d} n={n:4d} {r['variant']:13s} {r['ms']:10.2f} ms {r['series_s']:9.1f} series/s  "

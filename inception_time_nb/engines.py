@@ -297,15 +297,17 @@ class FusedStage:
     res_groups:int=1             # Groups of the shortcut (1 when its input is the series itself)
     spectra:dict=field(default_factory=dict, repr=False)
 
-    def spectrum(self, N:int, budget:int) -> torch.Tensor:
-        "The wide kernels' spectra for FFT length `N`, `(fr*wide_groups, ci, co)` complex; kept (one length) when within `budget` bytes"
-        H = self.spectra.get(N)
+    def spectrum(self, N:int, left:int, budget:int) -> torch.Tensor:
+        "The wide kernels' spectra for FFT length `N` (tap k at `left - k`), `(fr*wide_groups, ci, co)` complex; kept while all fit in `budget` bytes"
+        H = self.spectra.get((N, left))
         if H is not None: return H
         Gco, ci, ks = self.ww.shape; G = self.wide_groups; co, fr = Gco // G, N // 2 + 1
-        D, _ = _tap_dft(ks, same_padding(ks)[0], N, str(self.ww.device))
+        D, _ = _tap_dft(ks, left, N, str(self.ww.device))
         Ht = torch.view_as_complex((self.ww.reshape(-1, ks) @ D).view(G, co, ci, fr, 2))    # (G, co, ci, fr)
         H = Ht.permute(3, 0, 2, 1).reshape(fr * G, ci, co)                                   # frequency-major
-        if H.numel() * H.element_size() <= budget: self.spectra = {N: H}
+        size = lambda t: t.numel() * t.element_size()
+        if size(H) + sum(map(size, self.spectra.values())) > budget: self.spectra = {}   # a new length: forget the old ones
+        if size(H) <= budget: self.spectra[N, left] = H
         return H
 
 def _wide_direct(st:FusedStage, b:torch.Tensor) -> torch.Tensor:
@@ -318,17 +320,30 @@ def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int) -> torch.Tensor:
     b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G
     left = same_padding(st.ks)[0]
     N = good_fft_size(L + max(left, st.ks - 1 - left)); fr = N // 2 + 1
-    H = st.spectrum(N, budget); co = H.shape[-1]
+    H = st.spectrum(N, left, budget); co = H.shape[-1]
     X = torch.fft.rfft(b, n=N).view(bs, G, ci, fr).permute(3, 1, 0, 2).reshape(fr * G, bs, ci)
     Y = torch.bmm(X, H).view(fr, G, bs, co)
     Y[0] += st.bw.view(G, 1, co) * N                   # the shift, in the zero-frequency bin
     return torch.fft.irfft(Y.permute(2, 1, 3, 0), n=N)[..., :L]
 
+def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=128) -> torch.Tensor:
+    "The same through FFTs of `block` steps (overlap-save): segments of `block - ks + 1` outputs, `(bs, wide_groups, co, seq_len)`"
+    b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G; ks = st.ks
+    left = same_padding(ks)[0]; V = block - ks + 1; S = -(-L // V); fr = block // 2 + 1
+    H = st.spectrum(block, 0, budget); co = H.shape[-1]                           # tap k at -k: segment outputs 0..V-1 are exact
+    seg = F.pad(b, (left, S * V + ks - 1 - L - left)).unfold(-1, block, V)           # (bs, C, S, block), overlapping by ks - 1
+    X = torch.fft.rfft(seg).view(bs, G, ci, S, fr).permute(4, 1, 0, 3, 2).reshape(fr * G, bs * S, ci)
+    Y = torch.bmm(X, H).view(fr, G, bs, S, co)
+    Y[0] += st.bw.view(G, 1, 1, co) * block
+    y = torch.fft.irfft(Y.permute(2, 1, 4, 3, 0), n=block)[..., :V]                 # (bs, G, co, S, V)
+    return y.reshape(bs, G, co, S * V)[..., :L]
+
 # %% ../nbs/10_engines.ipynb #0397caa3
 def fused_conv(bs:int, seq_len:int, device='cpu') -> str:
-    "The wide convolution for a fused batch of `bs` series: 'direct' on GPUs and for one short series on a CPU, else 'fft' (measured)"
+    "The wide convolution for a fused batch of `bs` series on `device`: 'direct', 'ols' (FFT segments) or 'fft' (whole series), as measured fastest"
     if torch.device(device).type != 'cpu': return 'direct'
-    return 'direct' if bs == 1 and seq_len <= 32 else 'fft'
+    if bs == 1 and seq_len <= 32: return 'direct'
+    return 'ols' if bs <= 2 and seq_len >= 250 else 'fft'
 
 def fused_batch(seq_len:int, steps:int=4096) -> int:
     "Series per chunk of the fused path: about `steps` time steps (of every member at once)"
@@ -340,8 +355,10 @@ class FusedEnsemble:
     def __init__(self,
         model:InceptionTime,   # The ensemble (its weights and running statistics are copied, folded)
         spectra_mb:float=256,  # Memory for the wide kernels' cached spectra, all modules together
+        block:int=128,         # FFT length of the segments of `conv='ols'` (more than the largest kernel)
     ):
         nets = list(model.members); M = self.models = len(nets)
+        self.block = max(block, nets[0].blocks[0].kernel_sizes[0] + 1)
         self.budget = int(spectra_mb * 2**20) // max(len(nets[0].blocks), 1)
         self.stages, shared, res_groups = [], True, 1
         with torch.inference_mode(False), torch.no_grad():
@@ -367,7 +384,7 @@ class FusedEnsemble:
     @torch.inference_mode()
     def __call__(self,
         x:torch.Tensor,    # Batch (bs, c_in, seq_len), on the model's device
-        conv:str='auto',   # Wide convolutions: 'fft', 'direct' or 'auto' (`fused_conv`)
+        conv:str='auto',   # Wide convolutions: 'fft' (whole series), 'ols' (segments), 'direct' or 'auto' (`fused_conv`)
     ) -> torch.Tensor:
         "Each member's logits, stacked: `(models, bs, c_out)`"
         x = x.float()
@@ -377,7 +394,9 @@ class FusedEnsemble:
         for st in self.stages:
             nf = st.nf
             b = x if st.wb is None else F.conv1d(x, st.wb, groups=st.groups)
-            w = _wide_fft(st, b, self.budget) if conv == 'fft' else _wide_direct(st, b)
+            if conv == 'fft': w = _wide_fft(st, b, self.budget)
+            elif conv == 'ols': w = _wide_ols(st, b, self.budget, self.block)
+            else: w = _wide_direct(st, b)
             out = x.new_empty(bs, M, 4 * nf, L)                                            # each member's four branches
             torch.clamp(w.reshape(bs, M, 3 * nf, L), min=0, out=out[:, :, :3 * nf])         # ReLU, into its slot
             p = F.conv1d(F.max_pool1d(x, 3, 1, 1), st.wp, st.bp, groups=st.groups)
