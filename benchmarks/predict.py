@@ -16,7 +16,7 @@ the fused network with each wide convolution forced (`fused fft`, `fused ols`, `
 that a busy machine slows all alike; each sample is the mean of enough calls to last ~0.2 s; medians of
 the repetitions. Also the largest difference of the fused probabilities from the reference's.
 
-`--extras` also measures, at 100 steps, bfloat16 (autocast of the fused network's convolutions) and
+`--extras` also measures, at 100 steps, bfloat16 (the fused network cast to bfloat16, direct convolutions) and
 `torch.compile` of the fused network, with their largest probability differences. Torch threads as the
 estimator uses them (PyTorch's default). Run under the benchmark lock:
 
@@ -25,7 +25,7 @@ estimator uses them (PyTorch's default). Run under the benchmark lock:
 
 Results go to benchmarks/results/predict.json (overwritten).
 """
-import json, platform, statistics, time
+import dataclasses, json, platform, statistics, time
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, torch
@@ -76,15 +76,23 @@ def bench_point(clf, L, n, reps, variants):
                  vs_reference=round(med['reference'] / med[name], 2), max_abs_diff=diffs[name], calls_per_sample=ks[name],
                  samples_ms=[round(t * 1e3, 3) for t in ts[name]]) for name in fns]
 
+def cast(fz, dtype):
+    "A copy of fused network `fz` with every weight in `dtype` (its spectra forgotten)"
+    c = object.__new__(type(fz)); c.__dict__.update(fz.__dict__)
+    to = lambda t: None if t is None else t.to(dtype)
+    c.stages = [dataclasses.replace(st, wb=to(st.wb), ww=to(st.ww), bw=to(st.bw), wp=to(st.wp), bp=to(st.bp), ws=to(st.ws), bs=to(st.bs), spectra={})
+                for st in fz.stages]
+    c.fc_w, c.fc_b = to(fz.fc_w), to(fz.fc_b)
+    return c
+
 def measure_extras(clf, reps):
     "bfloat16 and torch.compile of the fused network at 100 steps, against its float32 self"
     out = []
     fz = fused_model(clf.model_)
-    comp = {}
+    fz16, comp = cast(fz, torch.bfloat16), {}
     for n in (1, 16):
         x = torch.as_tensor(clf.scaler_.transform(synth_ts(n, seq_len=100, seed=2)[0]), dtype=torch.float32)
-        def bf16(conv='direct'):
-            with torch.autocast('cpu', torch.bfloat16): return fz(x, conv).float()
+        def bf16(): return fz16(x, 'direct').float()   # every convolution and product in bfloat16 (oneDNN, AVX-512-BF16)
         t0 = time.perf_counter()
         comp[n] = torch.compile(lambda v: fz(v), dynamic=False); ref = fz(x).softmax(-1)
         got = comp[n](x).softmax(-1); compile_s = time.perf_counter() - t0

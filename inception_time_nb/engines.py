@@ -387,7 +387,7 @@ class FusedEnsemble:
         conv:str='auto',   # Wide convolutions: 'fft' (whole series), 'ols' (segments), 'direct' or 'auto' (`fused_conv`)
     ) -> torch.Tensor:
         "Each member's logits, stacked: `(models, bs, c_out)`"
-        x = x.float()
+        x = x.to(self.fc_w.dtype)                                                          # float32 (bfloat16 in a cast copy)
         bs, _, L = x.shape; M = self.models
         if conv == 'auto': conv = fused_conv(bs, L, x.device)
         res = x
