@@ -310,6 +310,13 @@ class FusedStage:
         if size(H) <= budget: self.spectra[N, left] = H
         return H
 
+def _conv1x1(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None, groups:int=1) -> torch.Tensor:
+    "A (grouped) 1x1 convolution with bias `b` as one batched matrix product"
+    bs, C, L = x.shape; co = w.shape[0] // groups
+    y = torch.matmul(w.view(groups, co, C // groups), x.view(bs, groups, C // groups, L))   # (bs, groups, co, L)
+    if b is not None: y += b.view(groups, co, 1)
+    return y.view(bs, groups * co, L)
+
 def _wide_direct(st:FusedStage, b:torch.Tensor) -> torch.Tensor:
     "The stage's wide convolutions (with their shift) of bottleneck output `b`, directly: `(bs, models*3*nf, seq_len)`"
     y = F.conv1d(b, st.ww, st.bw, padding=st.ks // 2, groups=st.wide_groups)
@@ -393,16 +400,16 @@ class FusedEnsemble:
         res = x
         for st in self.stages:
             nf = st.nf
-            b = x if st.wb is None else F.conv1d(x, st.wb, groups=st.groups)
+            b = x if st.wb is None else _conv1x1(x, st.wb, groups=st.groups)
             if conv == 'fft': w = _wide_fft(st, b, self.budget)
             elif conv == 'ols': w = _wide_ols(st, b, self.budget, self.block)
             else: w = _wide_direct(st, b)
             out = x.new_empty(bs, M, 4 * nf, L)                                            # each member's four branches
             torch.clamp(w.reshape(bs, M, 3 * nf, L), min=0, out=out[:, :, :3 * nf])         # ReLU, into its slot
-            p = F.conv1d(F.max_pool1d(x, 3, 1, 1), st.wp, st.bp, groups=st.groups)
+            p = _conv1x1(F.max_pool1d(x, 3, 1, 1), st.wp, st.bp, st.groups)
             torch.clamp(p.view(bs, M, nf, L), min=0, out=out[:, :, 3 * nf:])
             x = out.view(bs, M * 4 * nf, L)
-            if st.ws is not None: x = res = F.conv1d(res, st.ws, st.bs, groups=st.res_groups).add_(x).relu_()
+            if st.ws is not None: x = res = _conv1x1(res, st.ws, st.bs, st.res_groups).add_(x).relu_()
         feats = x.view(bs, M, -1, L).mean(-1).transpose(0, 1)                               # (models, bs, 4*nf)
         return torch.baddbmm(self.fc_b, feats, self.fc_w)
 
