@@ -446,16 +446,17 @@ def inference_batch(seq_len:int, steps:int=32768, most:int=256) -> int:
 
 def engine_proba(model:InceptionTime, x, engine:Engine|None=None, bs:int|None=None) -> torch.Tensor:
     "Each member's class probabilities `(models, n, c_out)` computed by `engine` (default: the reference), `bs` series at a time"
-    engine = engine or Engine()
-    was_training, dev = model.training, next(model.parameters()).device
+    engine, dev = engine or Engine(), next(model.parameters()).device
+    with torch.inference_mode():
+        x = torch.as_tensor(x, dtype=torch.float32)
+        if not len(x): return torch.empty(len(model), 0, model.c_out)
+        if engine.name == 'fast' and engine.fused and engine.precision == 'fp32' and not engine.compile:
+            fz, bs = fused_model(model), bs or fused_batch(x.shape[-1])   # evaluation mode by construction: the model's mode is left alone
+            return torch.cat([fz(x[i:i+bs].to(dev)).softmax(-1).cpu() for i in range(0, len(x), bs)], 1)
+    was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            x = torch.as_tensor(x, dtype=torch.float32)
-            if not len(x): return torch.empty(len(model), 0, model.c_out)
-            if engine.name == 'fast' and engine.fused and engine.precision == 'fp32' and not engine.compile:
-                fz, bs = fused_model(model), bs or fused_batch(x.shape[-1])
-                return torch.cat([fz(x[i:i+bs].to(dev)).softmax(-1).cpu() for i in range(0, len(x), bs)], 1)
             bs = bs or inference_batch(x.shape[-1])
             return torch.cat([torch.stack([engine.forward(m, x[i:i+bs].to(dev)) for m in model.members]).softmax(-1).cpu()
                               for i in range(0, len(x), bs)], 1)
