@@ -5,8 +5,9 @@ and each engine (the reference float32 loop, the default 'auto', and every optio
 fixed number of training steps of a 5-member ensemble (batch 64, own batch order per member, members
 run by `run_members` in the engine's threads, as `train_ensemble` does), round-robin over the engines so
 that a busy machine slows all alike, and reports medians: training series/s through all members,
-inference series/s (512 series, in the engine's batches of at most 256 series and about 32k time steps,
-`inference_batch`, and in batches of 256), the ratio to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2), and each
+inference series/s (512 series, in the engine's own chunks: the fused network's `fused_batch` for the
+fast engines, `inference_batch` (at most 256 series and about 32k time steps) member by member for the
+reference and 'auto members'; and in batches of 256; `benchmarks/predict.py` measures prediction alone), the ratio to the reference, the achieved convolution GFLOP/s (forward+backward = 3 x forward MACs x 2), and each
 engine's memory, measured in a fresh process (Linux): the RSS once data and model are ready, and the peak
 RSS during one training step through all members and a prediction of 512 series. Results go to
 benchmarks/results/speed.json.
@@ -30,6 +31,7 @@ ENGINES = {  # name: settings for resolve_engine
     'reference':        dict(engine='reference'),
     'auto':             dict(engine='auto'),
     'auto 1-thread':    dict(engine='auto', threads=1),
+    'auto members':     dict(engine='auto', fused=False),   # predicts member by member (trains as 'auto')
     'fft fp32':         dict(engine='fast', precision='fp32', conv='fft'),
     'fft bf16':         dict(engine='fast', precision='bf16', conv='fft'),
     'direct fp32':      dict(engine='fast', precision='fp32', conv='direct'),
@@ -149,7 +151,7 @@ def main(
     quick:bool=False,       # Fewer repeats and steps
     steps:int=3,            # Training steps (each through all members) per timed run
     reps:int=5,             # Timed runs per engine and case (median reported)
-    engines:str='',         # Comma-separated subset of: reference, auto, auto 1-thread, fft fp32, fft bf16, direct fp32, direct bf16
+    engines:str='',         # Comma-separated subset of: reference, auto, auto 1-thread, auto members, fft fp32, fft bf16, direct fp32, direct bf16
     cases:str='seed 700x100,synth 2000x500,synth 2000x24', # Comma-separated data cases
     accuracy_seeds:int=0,   # Also compare seed-sample test accuracy for this many seeds
     accuracy_engines:str='reference,auto,bf16', # Engines for the accuracy comparison
