@@ -243,6 +243,7 @@ def write_model(
     "Write a model folder (`config.json` naming the checksum of `model.safetensors`) so that a kill at any point leaves the old or the new model"
     given, path = Path(path), Path(os.path.abspath(path))
     check_model_dir(path)
+    path.parent.mkdir(parents=True, exist_ok=True)         # `save('runs/a/model')` makes runs/a, as a user expects
     weights = st_save({k: v.detach().cpu().contiguous() for k, v in state.items()})
     sha = hashlib.sha256(weights).hexdigest()
     ours = dict(format=FORMAT, library_version=inception_time_nb.__version__, torch_version=torch.__version__)

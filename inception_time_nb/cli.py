@@ -226,7 +226,7 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
     if valid: check_input_file(valid, '--valid')
     init_distributed(device)     # under torchrun: join the process group; only rank 0 prints and writes
     say = print if is_main() else (lambda *a, **k: None)
-    run = dict(checkpoint=None if checkpoint is None else str(checkpoint), device=device, verbose=True, progress=False)
+    run = dict(checkpoint=None if checkpoint is None else str(checkpoint), device=device, verbose=True, progress=True)
     try:
         if init_model:
             clf, kept = InceptionTimeClassifier.load(init_model, device=device), {k: hp.pop(k) for k in _ARCH if k in hp}
