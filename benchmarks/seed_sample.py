@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, torch
 from fastcore.script import call_parse
 from inception_time_nb.data import read_csv, sample_data
-from inception_time_nb.train import InceptionTimeClassifier
+from inception_time_nb.estimator import InceptionTimeClassifier
 
 @call_parse
 def main(

@@ -23,7 +23,8 @@ from fastcore.script import call_parse
 from inception_time_nb.data import read_csv, sample_data, synth_ts, Scaler, class_order, encode_labels
 from inception_time_nb.ensemble import InceptionTime
 from inception_time_nb.engines import resolve_engine, engine_proba, bf16_supported, inference_batch
-from inception_time_nb.train import _member_step, run_members, InceptionTimeClassifier
+from inception_time_nb.train import _member_step, run_members
+from inception_time_nb.estimator import InceptionTimeClassifier
 
 ENGINES = {  # name: settings for resolve_engine
     'reference':        dict(engine='reference'),

@@ -8,7 +8,7 @@ import json, math, secrets, sys, tarfile, tempfile
 from pathlib import Path
 from fastcore.script import anno_parser, call_parse
 from .data import DataError, Scaler, atomic_write, read_csv
-from .train import InceptionTimeClassifier
+from .estimator import InceptionTimeClassifier
 from .inference import predict_file
 from .serve import serve
 from .distributed import init_distributed, leave_distributed, is_main, broadcast_object, inception_time_launch

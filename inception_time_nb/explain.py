@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from .data import DataError, Dataset, to_3d, check_like, class_order, encode_labels
 from .ensemble import InceptionTime
-from .train import InceptionTimeClassifier
+from .estimator import InceptionTimeClassifier
 
 # %% auto #0
 __all__ = ['confusion_matrix', 'plot_confusion', 'class_activation_map', 'plot_cam']

@@ -8,7 +8,7 @@ import csv, io, os, tempfile, time
 from pathlib import Path
 import numpy as np
 from .data import DataError, Dataset, iter_csv, read_csv, sample_data
-from .train import InceptionTimeClassifier
+from .estimator import InceptionTimeClassifier
 
 # %% auto #0
 __all__ = ['load_model', 'format_predictions', 'predict_file']
