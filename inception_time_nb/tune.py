@@ -309,12 +309,12 @@ def _save_best(clf, model_dir:Path, study_name:str, number:int, value:float, dir
         atomic_write(model_dir/'best_trial.json', json.dumps(dict(study=study_name, trial=number, value=value)))
         return True
 
-# %% ../nbs/13_tune.ipynb #2a3e77c4
+# %% ../nbs/13_tune.ipynb #0c5b80ea
 def trials_table(study) -> list:
-    "One dict per trial of `study`: number, state, value, epochs, seconds, the params, seed, worker"
+    "One dict per trial of `study`: number, state, value, epochs_run, seconds, the params (`epochs` among them when tuned), seed, worker"
     trials = study.get_trials(deepcopy=False)
     names = list(dict.fromkeys(k for t in trials for k in t.params))
-    return [dict(number=t.number, state=t.state.name, value=t.value, epochs=t.user_attrs.get('epochs'),
+    return [dict(number=t.number, state=t.state.name, value=t.value, epochs_run=t.user_attrs.get('epochs'),
                  seconds=t.user_attrs.get('seconds'), **{k: t.params.get(k) for k in names},
                  seed=t.user_attrs.get('seed'), worker=t.user_attrs.get('worker')) for t in trials]
 
@@ -322,7 +322,7 @@ def write_trials(study, path) -> Path:
     "Write `trials_table(study)` to CSV file `path` (atomically)"
     rows = trials_table(study)
     f = io.StringIO()
-    w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ['number', 'state', 'value', 'epochs', 'seconds'], lineterminator='\n')
+    w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ['number', 'state', 'value', 'epochs_run', 'seconds'], lineterminator='\n')
     w.writeheader(); w.writerows([{k: '' if v is None else v for k, v in r.items()} for r in rows])
     return atomic_write(path, f.getvalue())
 
