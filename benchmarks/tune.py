@@ -10,7 +10,7 @@ The ranges are centred on the sample notebook's values and bounded so that one t
 two CPU cores (the product's tuning job ran on GPUs): a time budget, not a trial count, is what is fixed.
 Appends the result to benchmarks/results/tune.jsonl. Run it under the shared lock:
 
-    flock /tmp/bench.lock python benchmarks/tune.py --budget 420
+    flock /tmp/bench.lock python benchmarks/tune.py --budget 240
 """
 import json, platform, tempfile, time
 from pathlib import Path
@@ -38,7 +38,7 @@ def _acc(pred, truth) -> float: return float(np.mean([str(a) == str(b) for a, b 
 
 @call_parse
 def main(
-    budget:float=420,       # Seconds of tuning (no trial starts after that; the running one finishes)
+    budget:float=240,       # Seconds of tuning (no trial starts after that; the running one finishes)
     n_trials:int=200,       # Upper bound on the trials (the budget normally ends the study first)
     seed:int=0,             # Seed of the study and of the baseline
     tag:str='',             # Free text stored with the result
