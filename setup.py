@@ -20,6 +20,11 @@ py_versions = '3.9 3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+# Optional extras: every other `NAME_requirements` key is the extra NAME (`pip install -e ".[NAME]"`; nbdev's own
+# dev/pip/conda keys excepted); `dev` includes them all, so a development install can run every notebook.
+extras = {k[:-len('_requirements')]: shlex.split(v) for k, v in cfg.items()
+          if k.endswith('_requirements') and k not in ('dev_requirements', 'pip_requirements', 'conda_requirements') and shlex.split(v)}
+extras['dev'] = dev_requirements + [r for reqs in extras.values() for r in reqs]
 min_python = cfg['min_python']
 
 setuptools.setup(
@@ -33,7 +38,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require=extras,
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
