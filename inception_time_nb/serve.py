@@ -275,7 +275,7 @@ def csv_dataset(text:str, c_in:int|None=None, seq_len:int|None=None, n_classes:i
 # %% ../nbs/09_serve.ipynb #9d8151b7
 def check_series(clf, d:Dataset, kind:str='csv') -> np.ndarray:
     "The series of request `d` as float32 `(n, c_in, seq_len)`, checked against the fitted model `clf`; `DataError` naming the series at fault"
-    X = check_like(d.X, clf.c_in_, clf.seq_len_, d.source)
+    X = check_like(to_3d(d.X, d.source), clf.c_in_, clf.seq_len_, d.source)   # values beyond `MAX_ABS` are refused here
     with np.errstate(all='ignore'): Z = clf.scaler_.transform(X)
     bad = ~np.isfinite(Z)
     if bad.any():
