@@ -82,6 +82,7 @@ def _on_accelerator(device) -> bool:
 
 @patch
 def __sklearn_tags__(self:InceptionTimeClassifier):
+    "What the estimator takes and promises, for scikit-learn's meta-estimators and `check_estimator`"
     tags = super(InceptionTimeClassifier, self).__sklearn_tags__()
     tags.input_tags.three_d_array = True       # (n, c_in, seq_len) as well as (n, seq_len)
     tags.input_tags.sparse = tags.input_tags.allow_nan = tags.input_tags.string = False
