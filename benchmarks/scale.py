@@ -18,14 +18,15 @@ the process's RSS after its imports (VmHWM; the data and the work).
   on 2,000 series for one epoch) unless told otherwise; memory should not grow with n;
 * **ddp**: `torchrun` with gloo on the CPU, 1 process against 2 (`--ddp-set`): each reads the training CSV
   (`distributed.read_shared`: one conversion to a cached `.npy` per machine, memory-mapped by every
-  process; or each process its own `read_csv`, as before), fits the scaler and trains `--ddp-steps` steps
-  of a small network with the data on the host, scaled per batch (`train_ensemble(..., transform=)`). Each
+  process; or each process its own `read_csv`, as before) and fits `InceptionTimeClassifier` for `--ddp-steps`
+  steps of a small network (filters 8, depth 3, 1 member; the estimator keeps the data on the host and scales
+  each batch when it is used). Each
   process reports its PSS and RSS (`/proc/self/smaps_rollup`) after a warm-up on a small random set and
   again after the data and the steps, all processes alive: the data's memory is the sum over processes of
   the growth. RSS counts a shared page once per process that maps it; PSS divides it among them.
 
-Each measurement takes `/tmp/bench.lock` for itself (`--lock`), so that other benchmarks can run between
-them: run it plainly, NOT under `flock` (which would hold the lock the script waits for):
+Each measurement (the three readers of one set together) takes `/tmp/bench.lock` for itself (`--lock`), so
+that other benchmarks can run between them: run it plainly, NOT under `flock` (which would hold the lock the script waits for):
 
     python benchmarks/scale.py                       # everything, about 10-15 minutes on 2 cores
     python benchmarks/scale.py --parts read --sets 10000x46,100000x46
@@ -112,8 +113,8 @@ DDP = PRE + r'''
 import os, numpy as np, torch
 from pathlib import Path
 import inception_time_nb.train as T
-from inception_time_nb.data import read_csv, Scaler, encode_labels, class_order
-from inception_time_nb.ensemble import InceptionTime
+from inception_time_nb.data import read_csv
+from inception_time_nb.estimator import InceptionTimeClassifier
 from inception_time_nb.distributed import init_distributed, read_shared, barrier, rank, world_size
 mode, csv, cache, out, steps = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4]), int(sys.argv[5])
 def mem():
@@ -123,17 +124,15 @@ init_distributed('cpu')
 _batches = T._batches
 T._batches = lambda *a, **k: _batches(*a, **k)[:steps]
 L = int(Path(csv).stem.split('x')[-1])
-model = InceptionTime(1, 10, {models}, seed=0, filters={filters}, depth={depth})
-kw = dict(epochs=1, batch_size=64, seed=0, verbose=False, progress=False)
+def clf(): return InceptionTimeClassifier(filters={filters}, depth={depth}, models={models}, epochs=1, batch_size=64, seed=0, device='cpu',
+                                          verbose=False, progress=False)
 rng = np.random.default_rng(0)
-T.train_ensemble(model, rng.standard_normal((640, 1, L)).astype(np.float32), np.arange(640) % 10, transform=lambda x: x, **kw)  # warm-up
+clf().fit(rng.standard_normal((640, 1, L)).astype(np.float32), np.arange(640) % 10)   # warm-up: libraries, threads, allocator
 barrier(); m0 = mem(); barrier()
 t = time.perf_counter()
 d = read_shared(csv, cache=cache) if mode == 'shared' else read_csv(csv)
 t_read = time.perf_counter() - t
-sc = Scaler().fit(d.X)
-yi = encode_labels(d.y, [str(c) for c in class_order(d.y)])
-T.train_ensemble(model, d.X, yi, transform=sc.transform, **kw)
+clf().fit(d)                  # the estimator: the data stays on the host, each batch scaled when it is used
 barrier(); m1 = mem(); barrier()
 (out/f'rank{{rank()}}.json').write_text(json.dumps(dict(before=m0, after=m1, read_s=t_read, memmap=isinstance(d.X, np.memmap),
                                                        world=world_size(), n=len(d))))
@@ -156,7 +155,8 @@ def _run(argv:list, lock:str='', env=None) -> tuple:
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0); err.seek(0)
         if p.returncode: raise RuntimeError(f"{argv[:3]} failed ({p.returncode}):\n{err.read()[-3000:]}")
-        return json.loads(out.read().strip().splitlines()[-1] or '{}'), ru.ru_maxrss * 1024
+        lines = out.read().strip().splitlines()
+        return json.loads(lines[-1]) if lines else {}, ru.ru_maxrss * 1024
 
 def _py(code:str, lock:str='') -> tuple: return _run([sys.executable, '-c', code], lock)
 
@@ -185,6 +185,34 @@ def _ddp(nproc:int, mode:str, csv:Path, d:Path, paths, steps:int, arch:dict, loc
     run.rmdir()
     return row
 
+def _table(rows:list):
+    "The figures as markdown tables"
+    R = [r for r in rows if r['part'] == 'read']
+    if R:
+        print("\n| series x steps | CSV MB | reader | seconds | x pandas | peak RSS MB | above imports MB | array MB |\n|---|---|---|---|---|---|---|---|")
+        for r in R:
+            ref = next(x['seconds'] for x in R if (x['n'], x['seq_len']) == (r['n'], r['seq_len']) and x['what'].startswith('pandas'))
+            print(f"| {r['n']:,} x {r['seq_len']} | {r['file_mb']:.0f} | {r['what']} | {r['seconds']:.2f} | {r['seconds'] / ref:.2f} | "
+                  f"{r['peak_rss_mb']:.0f} | {r['extra_mb']:.0f} | {r['array_mb']:.0f} |")
+    T = [r for r in rows if r['part'] == 'train']
+    if T:
+        print("\n| series x steps | epoch (cut) | read s | setup s | s per step | extrapolated epoch | peak RSS MB |\n|---|---|---|---|---|---|---|")
+        for r in T:
+            print(f"| {r['n']:,} x {r['seq_len']} | {r['steps']} of {r['epoch_steps']:,} steps | {r['read_s']:.1f} | {r['setup_s']:.1f} | "
+                  f"{r['step_s']:.2f} | {r['epoch_s_extrapolated'] / 3600:.2f} h | {r['peak_rss_mb']:.0f} |")
+    Pr = [r for r in rows if r['part'] == 'predict']
+    if Pr:
+        print("\n| series x steps | prediction | seconds | series/s | peak RSS MB |\n|---|---|---|---|---|")
+        for r in Pr: print(f"| {r['n']:,} x {r['seq_len']} | {r['what']} | {r['seconds']:.1f} | {r['series_per_s']:,.0f} | {r['peak_rss_mb']:.0f} |")
+    D = [r for r in rows if r['part'] == 'ddp']
+    if D:
+        one = next((r for r in D if r['processes'] == 1), None)
+        print("\n| torchrun | data | processes | PSS for the data MB | x one process | RSS for the data MB | PSS total MB | RSS total MB | cache files |\n|---|---|---|---|---|---|---|---|---|")
+        for r in D:
+            x = r['pss_data_mb'] / one['pss_data_mb'] if one else float('nan')
+            print(f"| {r['n']:,} series | {r['read']} | {r['processes']} | {r['pss_data_mb']:.0f} | {x:.2f} | {r['rss_data_mb']:.0f} | "
+                  f"{r['pss_total_mb']:.0f} | {r['rss_total_mb']:.0f} | {len(r['cache_files'])} |")
+
 @call_parse
 def main(
     sets:str='10000x46,100000x46,1000000x46,10000x500,100000x500',  # Data sets, n x seq_len, comma-separated
@@ -200,7 +228,7 @@ def main(
     pred_ks:int=10,         # Prediction model: largest kernel
     chunk_rows:int=10_000,  # predict_file's chunk
     ddp_set:str='1000000x46', # The set the torchrun memory measurement reads
-    ddp_steps:int=20,       # Training steps of each torchrun job (a small network: filters 8, depth 3, 1 member)
+    ddp_steps:int=10,       # Training steps of each torchrun job (a small network: filters 8, depth 3, 1 member)
     dir:str='/tmp/inception_time_bench',  # Where the files are made and kept
     lock:str='/tmp/bench.lock',  # Lock held for each measurement ('' for none)
     out:str='benchmarks/results/scale.json',  # Where to write the figures
@@ -222,8 +250,9 @@ def main(
                     'pandas.read_csv float32': f"pd.read_csv({str(csv)!r}, header=None, dtype='float32').to_numpy()",
                     'numpy.load (.npy)': f"np.load({str(npy)!r})"}
             runs = {k: [] for k in jobs}
-            for _ in range(repeats if n * L <= repeat_max else 1):
-                for k, e in jobs.items(): runs[k].append(_py(READ.format(paths=paths, expr=e), lock))
+            with _locked(lock):         # the three readers side by side, in turns
+                for _ in range(repeats if n * L <= repeat_max else 1):
+                    for k, e in jobs.items(): runs[k].append(_py(READ.format(paths=paths, expr=e)))
             for k, rs in runs.items():
                 add(dict(part='read', n=n, seq_len=L, what=k, file_mb=csv.stat().st_size / MB, seconds=statistics.median(r['seconds'] for r, _ in rs),
                          peak_rss_mb=statistics.median(p for _, p in rs) / MB, extra_mb=statistics.median(r['extra'] for r, _ in rs) / MB,
@@ -257,31 +286,3 @@ def main(
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(res, indent=1))
     print(f"wrote {out}")
-
-def _table(rows:list):
-    "The figures as markdown tables"
-    R = [r for r in rows if r['part'] == 'read']
-    if R:
-        print("\n| series x steps | CSV MB | reader | seconds | x pandas | peak RSS MB | above imports MB | array MB |\n|---|---|---|---|---|---|---|---|")
-        for r in R:
-            ref = next(x['seconds'] for x in R if (x['n'], x['seq_len']) == (r['n'], r['seq_len']) and x['what'].startswith('pandas'))
-            print(f"| {r['n']:,} x {r['seq_len']} | {r['file_mb']:.0f} | {r['what']} | {r['seconds']:.2f} | {r['seconds'] / ref:.2f} | "
-                  f"{r['peak_rss_mb']:.0f} | {r['extra_mb']:.0f} | {r['array_mb']:.0f} |")
-    T = [r for r in rows if r['part'] == 'train']
-    if T:
-        print("\n| series x steps | epoch (cut) | read s | setup s | s per step | extrapolated epoch | peak RSS MB |\n|---|---|---|---|---|---|---|")
-        for r in T:
-            print(f"| {r['n']:,} x {r['seq_len']} | {r['steps']} of {r['epoch_steps']:,} steps | {r['read_s']:.1f} | {r['setup_s']:.1f} | "
-                  f"{r['step_s']:.2f} | {r['epoch_s_extrapolated'] / 3600:.2f} h | {r['peak_rss_mb']:.0f} |")
-    Pr = [r for r in rows if r['part'] == 'predict']
-    if Pr:
-        print("\n| series x steps | prediction | seconds | series/s | peak RSS MB |\n|---|---|---|---|---|")
-        for r in Pr: print(f"| {r['n']:,} x {r['seq_len']} | {r['what']} | {r['seconds']:.1f} | {r['series_per_s']:,.0f} | {r['peak_rss_mb']:.0f} |")
-    D = [r for r in rows if r['part'] == 'ddp']
-    if D:
-        one = next((r for r in D if r['processes'] == 1), None)
-        print("\n| torchrun | data | processes | PSS for the data MB | x one process | RSS for the data MB | PSS total MB | RSS total MB | cache files |\n|---|---|---|---|---|---|---|---|---|")
-        for r in D:
-            x = r['pss_data_mb'] / one['pss_data_mb'] if one else float('nan')
-            print(f"| {r['n']:,} series | {r['read']} | {r['processes']} | {r['pss_data_mb']:.0f} | {x:.2f} | {r['rss_data_mb']:.0f} | "
-                  f"{r['pss_total_mb']:.0f} | {r['rss_total_mb']:.0f} | {len(r['cache_files'])} |")
