@@ -176,7 +176,7 @@ def _host_batch(X, idx:torch.Tensor, dev, transform=None, name:str='X', lengths:
     "Series `idx` of `X` (numpy, memmap or a tensor elsewhere), through `transform`, checked and copied to `dev`; NaN-padded data (`lengths`) trimmed to the batch's longest"
     if torch.is_tensor(X): xb = X[idx.to(X.device)]
     else: xb = X[idx.numpy()]
-    if transform is not None:
+    if transform is not None and len(xb):   # an empty share (a process's part of a last batch of 1) has nothing to scale
         xb = xb.cpu().numpy() if torch.is_tensor(xb) else xb
         xb = transform(np.asarray(xb, dtype=np.float32))
     xb = torch.as_tensor(xb)
