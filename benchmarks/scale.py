@@ -25,8 +25,9 @@ the process's RSS after its imports (VmHWM; the data and the work).
   again after the data and the steps, all processes alive: the data's memory is the sum over processes of
   the growth. RSS counts a shared page once per process that maps it; PSS divides it among them.
 
-Each measurement (the three readers of one set together) takes `/tmp/bench.lock` for itself (`--lock`), so
-that other benchmarks can run between them: run it plainly, NOT under `flock` (which would hold the lock the script waits for):
+Each part (read, train, predict, ddp; about 2-5 minutes each) takes `/tmp/bench.lock` for itself (`--lock`;
+`--scope measurement`: each measurement, the three readers of one set together), so that other benchmarks can run
+between them: run it plainly, NOT under `flock` (which would hold the lock the script waits for):
 
     python benchmarks/scale.py                       # everything, about 10-15 minutes on 2 cores
     python benchmarks/scale.py --parts read --sets 10000x46,100000x46
@@ -230,7 +231,8 @@ def main(
     ddp_set:str='1000000x46', # The set the torchrun memory measurement reads
     ddp_steps:int=10,       # Training steps of each torchrun job (a small network: filters 8, depth 3, 1 member)
     dir:str='/tmp/inception_time_bench',  # Where the files are made and kept
-    lock:str='/tmp/bench.lock',  # Lock held for each measurement ('' for none)
+    lock:str='/tmp/bench.lock',  # Lock held for each part or measurement ('' for none)
+    scope:str='part',       # 'part': the lock is held for each part (read, train, ...); 'measurement': for each measurement
     out:str='benchmarks/results/scale.json',  # Where to write the figures
     pkg:str='',             # A folder with a copy of inception_time_nb to measure instead of the installed one
 ):
@@ -243,7 +245,10 @@ def main(
         if not (f(n, L, '.csv').exists() and f(n, L, '.npy').exists() and (not test or f(n, L, '_test.csv').exists())):
             print(f"making {n:,} x {L} ...", flush=True); _py(GEN.format(paths=paths, n=n, L=L, dir=str(d), test=test))
     def add(row): rows.append(row); print(json.dumps({k: v for k, v in row.items() if k != 'per_process'}), flush=True)
+    parts_lock = lock if scope == 'part' else ''
+    lock = '' if scope == 'part' else lock
     if 'read' in todo:
+      with _locked(parts_lock):
         for n, L in S:
             csv, npy = f(n, L, '.csv'), f(n, L, '.npy')
             jobs = {'package read_csv': f"D.read_csv({str(csv)!r})",
@@ -258,6 +263,7 @@ def main(
                          peak_rss_mb=statistics.median(p for _, p in rs) / MB, extra_mb=statistics.median(r['extra'] for r, _ in rs) / MB,
                          array_mb=rs[0][0]['array'] / MB, runs=[round(r['seconds'], 3) for r, _ in rs]))
     if 'train' in todo:
+      with _locked(parts_lock):
         for n, L in S:
             steps = train_steps if L <= 100 else train_steps_long
             r, peak = _py(TRAIN.format(paths=paths, csv=str(f(n, L, '.csv')), steps=steps, arch={}, model=''), lock)
@@ -267,6 +273,7 @@ def main(
                      epoch_steps=r['epoch_steps'], read_s=r['read_s'], setup_s=setup, step_s=per_step,
                      epoch_s_extrapolated=setup + per_step * r['epoch_steps'], peak_rss_mb=peak / MB, extra_mb=r['extra'] / MB))
     if 'predict' in todo:
+      with _locked(parts_lock):
         arch = dict(filters=pred_filters, depth=pred_depth, models=pred_models, ks=pred_ks)
         for n, L in P:
             model = d/f"scale_pred_model_{pred_filters}_{pred_depth}_{pred_models}_{pred_ks}_{L}"
@@ -275,6 +282,7 @@ def main(
             add(dict(part='predict', n=n, seq_len=L, what=f"predict_file, chunks of {chunk_rows:,} (model {pred_filters}/{pred_depth}/{pred_models}, ks {pred_ks})",
                      seconds=r['seconds'], series_per_s=n / r['seconds'], peak_rss_mb=peak / MB, extra_mb=r['extra'] / MB))
     if 'ddp' in todo:
+      with _locked(parts_lock):
         arch = dict(filters=8, depth=3, models=1)
         for nproc, mode in ((1, 'read_csv'), (2, 'shared'), (2, 'read_csv')):
             add(_ddp(nproc, mode, f(dn, dL, '.csv'), d, paths, ddp_steps, arch, lock))
