@@ -15,7 +15,7 @@ from .estimator import InceptionTimeClassifier
 from .train import TrainingInterrupted, checkpoint_seed
 from .inference import predict_file
 from .serve import check_serve_options, serve
-from .distributed import init_distributed, leave_distributed, is_main, broadcast_object, inception_time_launch
+from .distributed import init_distributed, leave_distributed, read_shared, is_main, broadcast_object, inception_time_launch
 
 # %% auto #0
 __all__ = ['MAX_SEED', 'HYPERPARAMETERS', 'MOST', 'CHANNELS', 'check_hyperparameters', 'check_device', 'check_output_file',
@@ -235,7 +235,7 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
                               f"({', '.join(f'{k}={getattr(clf, k)}' for k in _ARCH)})", file=sys.stderr)
             clf.set_params(warm_start=True, **hp, **run)
         else: clf = InceptionTimeClassifier(**hp, **run)
-        tr, va = read_csv(train), (read_csv(valid) if valid else None)
+        tr, va = read_shared(train), (read_shared(valid) if valid else None)   # under torchrun: one copy per machine
         n_classes = len(set(tr.y))
         if len(tr) >= 10 and n_classes > len(tr) / 2:
             say(f"note: {train}: {n_classes} classes for {len(tr)} series; the first column must be the class label "
