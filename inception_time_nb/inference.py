@@ -13,12 +13,16 @@ from .data import (DataError, Dataset, Interrupted, iter_csv, read_csv, sample_d
 from .estimator import InceptionTimeClassifier
 
 # %% auto #0
-__all__ = ['load_model', 'format_predictions', 'predict_file']
+__all__ = ['load_model', 'read_options', 'format_predictions', 'predict_file']
 
 # %% ../nbs/07_inference.ipynb #99423b81
 def load_model(model) -> InceptionTimeClassifier:
     "A fitted `InceptionTimeClassifier` (or any object with `predict_proba` and `classes_`), given one or the folder it was saved to"
     return model if hasattr(model, 'predict_proba') else InceptionTimeClassifier.load(model)
+
+def read_options(clf) -> dict:
+    "The reader's options `clf` was trained with, `unequal_length` and `missing`: how its files and requests are read"
+    return dict(unequal_length=bool(getattr(clf, 'unequal_length', False)), missing=getattr(clf, 'missing', None) or 'error')
 
 # %% ../nbs/07_inference.ipynb #403024e7
 def _num(p): return f'{p:.8f}'
@@ -85,7 +89,7 @@ class _Progress:
 # %% ../nbs/07_inference.ipynb #c0efd251
 def predict_file(
     model,                   # A fitted `InceptionTimeClassifier` or the folder it was saved to
-    input,                   # Inference file: CSV (wide or long format), `.npy` or `.npz`
+    input,                   # Inference file: CSV (wide or long format), `.npy` or `.npz`; read with the model's `read_options`
     output,                  # Predictions CSV to write
     proba:bool=False,        # Add class probabilities (wide format; long always has them)
     chunk_rows:int=10_000,   # Rows read and predicted at a time
@@ -99,7 +103,7 @@ def predict_file(
     show = _Progress(input, verbose, every)
     try:
         with raise_on_signals():
-            for i, d in enumerate(iter_csv(input, labelled=False, chunk_rows=chunk_rows)):
+            for i, d in enumerate(iter_csv(input, labelled=False, chunk_rows=chunk_rows, **read_options(clf))):
                 text = format_predictions(clf, d, proba, header=i == 0)
                 if f is None:                    # the first chunk was read and predicted: now make the folder and the file
                     if verbose: show.start(_n_series(input, d))
