@@ -10,7 +10,7 @@ from torch import nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['same_padding', 'SameConv1d', 'glorot_bound', 'glorot_init_', 'InceptionModule', 'count_params']
+__all__ = ['same_padding', 'SameConv1d', 'glorot_bound', 'glorot_init_', 'InceptionModule', 'count_params', 'step_mask']
 
 # %% ../nbs/01_inception.ipynb #9a6af9b9
 def same_padding(ks:int) -> tuple:
@@ -79,3 +79,11 @@ class InceptionModule(nn.Module):
 def count_params(m:nn.Module, trainable:bool=True) -> int:
     "Number of (trainable) parameters of `m`"
     return sum(p.numel() for p in m.parameters() if p.requires_grad or not trainable)
+
+# %% ../nbs/01_inception.ipynb #0cf05940
+def step_mask(
+    lengths:torch.Tensor,  # True length of each series: int64 `(bs,)`
+    L:int,                 # Length of the padded batch
+) -> torch.Tensor:
+    "Boolean mask `(bs, 1, L)`: True on each series' true steps, False on its padding"
+    return (torch.arange(L, device=lengths.device) < lengths[:, None])[:, None]

@@ -9,7 +9,7 @@ from torch import nn
 from .inception import InceptionModule, glorot_init_, count_params
 
 # %% auto #0
-__all__ = ['Shortcut', 'InceptionNetwork']
+__all__ = ['Shortcut', 'InceptionNetwork', 'split_padding']
 
 # %% ../nbs/02_network.ipynb #2181486a
 class Shortcut(nn.Module):
@@ -64,3 +64,22 @@ class InceptionNetwork(nn.Module):
     def forward(self, x:torch.Tensor) -> torch.Tensor:
         "Logits `(bs, c_out)` for a batch `(bs, c_in, seq_len)`"
         return self.fc(self.features(x).mean(-1))
+
+# %% ../nbs/02_network.ipynb #dde69ec0
+def split_padding(
+    x:torch.Tensor,  # A batch `(bs, c_in, L)`, possibly NaN-padded at the end of each series
+) -> tuple:
+    "`(x trimmed to its longest series with zeros for NaN, int64 lengths (bs,))`; `(x, None)` when `x` has no NaN"
+    nan = x.isnan()
+    if not nan.any(): return x, None
+    steps = torch.arange(1, x.shape[-1] + 1, device=x.device)
+    lengths = torch.where(nan.all(1), 0, steps).amax(-1)        # one past each series' last true step
+    inside = nan & (steps <= lengths[:, None])[:, None]           # NaN before the series' end
+    if bool(inside.any() | (lengths == 0).any()):
+        if (lengths == 0).any(): raise ValueError(f"x: series {int((lengths == 0).nonzero()[0])} has no values (all NaN)")
+        i, c, t = (int(v) for v in inside.nonzero()[0])
+        raise ValueError(f"x: series {i}, channel {c} is NaN at step {t} but the series has values up to step "
+                         f"{int(lengths[i]) - 1}: NaN may only pad the end of a series (all its channels together); "
+                         "fill missing values first (missing='interpolate')")
+    L = int(lengths.max())
+    return x[..., :L].masked_fill(nan[..., :L], 0), lengths
