@@ -302,7 +302,7 @@ def inception_time_train(
 @call_parse
 def inception_time_predict(
     model_dir:str=None,      # Folder of a trained model
-    input:str=None,          # Inference CSV: one series per row, no label (or the long format)
+    input:str=None,          # Inference CSV: one series per row, no label (or the long format); rows of different lengths for a model trained with --unequal-length
     output:str=None,         # Predictions CSV to write: one label per row, in input order; replaced only once every row is predicted
     proba:bool=False,        # Add the class probabilities (wide format; long output always has them)
     chunk_rows:int=10_000,   # Rows read and predicted at a time
@@ -345,7 +345,7 @@ def inception_time_serve(
     sagemaker:bool=False,     # SageMaker's container contract: serve --sm-root's model/ folder on 0.0.0.0:8080
     sm_root:str='/opt/ml',    # Root folder of the SageMaker layout
 ):
-    "Serve a trained model over HTTP: GET /ping, GET /execution-parameters, POST /invocations (text/csv or application/json)"
+    "Serve a trained model over HTTP: GET /ping, GET /execution-parameters, POST /invocations (text/csv or application/json; series of different lengths for a model trained with --unequal-length)"
     if sagemaker:
         if model_dir: raise ValueError("--sagemaker serves the model in --sm-root's model/ folder; drop --model-dir")
         model_dir, host, port = Path(sm_root)/'model', '0.0.0.0', 8080
