@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'check_like', 'class_order', 'encode_labels',
-           'decode_labels', 'parse_wide', 'read_wide_csv', 'LongData', 'parse_long', 'read_long_csv', 'Dataset',
-           'detect_format', 'read_csv', 'sample_data', 'parse_csv_text', 'iter_csv', 'check_training', 'Scaler',
-           'synth_ts', 'plot_series_per_class', 'atomic_write', 'Interrupted', 'raise_on_signals']
+__all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'pad_series', 'interpolate_missing',
+           'check_like', 'class_order', 'encode_labels', 'decode_labels', 'parse_wide', 'read_wide_csv', 'LongData',
+           'parse_long', 'read_long_csv', 'Dataset', 'detect_format', 'read_csv', 'sample_data', 'parse_csv_text',
+           'iter_csv', 'check_training', 'Scaler', 'synth_ts', 'plot_series_per_class', 'atomic_write', 'Interrupted',
+           'raise_on_signals']
 
 # %% ../nbs/00_data.ipynb #76b58e1c
 class DataError(ValueError):
@@ -65,23 +66,151 @@ def _in_range(A:np.ndarray) -> bool:
     return A.size == 0 or bool(A.min() >= -MAX_ABS and A.max() <= MAX_ABS)
 
 # %% ../nbs/00_data.ipynb #044b23f0
-def to_3d(X, name:str='X') -> np.ndarray:
+def _first_bad(A:np.ndarray) -> tuple:
+    "`(series, channel, step)` of the first value of `A` (3-D) that is not a number within ±MAX_ABS (NaN included)"
+    return tuple(int(v) for v in np.argwhere(~(np.abs(A) <= MAX_ABS))[0])
+
+def _nan_hint(A:np.ndarray, i:int, c:int, t:int) -> str:
+    "What to do about the NaN at `A[i, c, t]`: padding at the end of a series, or a value missing inside it"
+    if np.isnan(A[i, c, t:]).all(): return "; series of different lengths, NaN-padded at the end, need unequal_length=True"
+    return "; missing='interpolate' fills values missing inside a series"
+
+def _in_range_nan(A:np.ndarray) -> bool:
+    "True when every value of `A` but NaN is a number within ±MAX_ABS (`fmin`/`fmax` skip NaN without a copy)"
+    if A.dtype.kind != 'f' or A.size == 0: return _in_range(A)
+    lo, hi = np.fmin.reduce(A, axis=None), np.fmax.reduce(A, axis=None)
+    return bool(np.isnan(lo) or (lo >= -MAX_ABS and hi <= MAX_ABS))
+
+def to_3d(X,
+    name:str='X',               # Where `X` came from, for messages
+    unequal_length:bool=False,  # Accept series of different lengths: a list of `(c_in, len_i)` arrays, or NaN-padded arrays
+    missing:str='error',        # 'error': a NaN inside a series is refused; 'interpolate': filled linearly (`interpolate_missing`)
+) -> np.ndarray:
     "`X` as a float32 array of shape `(n, c_in, seq_len)`, checked for shape and values (finite, within ±`MAX_ABS`)"
+    if missing not in ('error', 'interpolate'): raise ValueError(f"missing: got {missing!r}; expected 'error' or 'interpolate'")
     if isinstance(X, pd.DataFrame): X = X.to_numpy()
+    if unequal_length and isinstance(X, (list, tuple)): X = pad_series(X, name)
     try:
         A = np.asarray(X)
         if A.dtype.kind not in 'fiub': A = np.asarray(A, dtype=np.float64)
-    except (TypeError, ValueError) as e: raise DataError(f"{name}: expected numbers, got {e}") from None
+    except (TypeError, ValueError) as e:
+        if isinstance(X, (list, tuple)) and 'inhomogeneous' in str(e):
+            raise DataError(f"{name}: series of different lengths (or shapes); expected one length, "
+                            "or unequal_length=True to NaN-pad them") from None
+        raise DataError(f"{name}: expected numbers, got {e}") from None
     if A.ndim == 2: A = A[:, None, :]
     if A.ndim != 3: raise DataError(f"{name}: expected shape (n, seq_len) or (n, c_in, seq_len), got {A.shape}")
     if A.shape[0] == 0: raise DataError(f"{name}: no series (shape {A.shape})")
     if A.shape[2] == 0: raise DataError(f"{name}: series have no time steps (shape {A.shape})")
     if not _in_range(A):      # checked before the cast, so that 1e39 is reported as 1e39, not inf
-        i, c, t = np.argwhere(~(np.abs(A) <= MAX_ABS))[0]
-        v = A[i, c, t]
-        what = 'a finite number' if not np.isfinite(v) else f'a number within ±{MAX_ABS:.0e}'
-        raise DataError(f"{name}: series {i}, channel {c}, time step {t} is {str(v)}; expected {what}")
+        nan_ok = unequal_length or missing != 'error'
+        if not nan_ok or not _in_range_nan(A):
+            i, c, t = _first_bad(np.where(np.isnan(A), 0, A) if nan_ok else A)
+            v = A[i, c, t]
+            if not np.isnan(v):
+                what = 'a finite number' if not np.isfinite(v) else f'a number within ±{MAX_ABS:.0e}'
+                raise DataError(f"{name}: series {i}, channel {c}, time step {t} is {str(v)}; expected {what}")
+            raise DataError(f"{name}: series {i}, channel {c}, time step {t} is nan; expected a finite number{_nan_hint(A, i, c, t)}")
+        if missing == 'interpolate': A = interpolate_missing(A, unequal_length, name)
+        if unequal_length: series_lengths(A, name)                   # the padding is checked: NaN only at the ends
     return np.asarray(A, dtype=np.float32)
+
+# %% ../nbs/00_data.ipynb #fb24eb3a
+def series_lengths(X,
+    name:str='X',            # Where `X` came from, for messages
+    values:int=1 << 22,      # Values examined at a time (a memory-mapped `X` is scanned block by block)
+) -> np.ndarray|None:
+    "`None` when `X` `(n, c_in, L)` has no NaN; else the int64 true length of each series (NaN-padded at the end)"
+    X = X[:, None, :] if X.ndim == 2 else X
+    n, c, L = X.shape
+    step, out = max(1, values // max(1, c * L)), None
+    for a in range(0, n, step):
+        B = X[a:a+step]
+        if not B.size or not np.isnan(B.min()):                   # no NaN in this block (`min` propagates NaN): one pass, no copy
+            if out is not None: out[a:a+len(B)] = L
+            continue
+        if out is None: out = np.full(n, L, np.int64)
+        nan = np.isnan(B)
+        ends = np.where(nan.all(2), 0, L - np.argmin(nan[..., ::-1], 2))        # (k, c): one past each channel's last value
+        holes = nan.sum(2) != L - ends                                            # a NaN before a channel's end
+        uneven = ends.min(1) != ends.max(1)
+        empty = ends.max(1) == 0
+        bad = np.flatnonzero(holes.any(1) | uneven | empty)
+        if len(bad):
+            i = bad[0]
+            if holes[i].any():
+                ch = int(np.flatnonzero(holes[i])[0]); t = int(np.flatnonzero(nan[i, ch])[0])
+                raise DataError(f"{name}: series {a + i}, channel {ch}, time step {t} is nan, a value missing inside a series "
+                                f"of {ends[i, ch]} steps; expected a number (missing='interpolate' fills it from its neighbours)")
+            if empty[i]: raise DataError(f"{name}: series {a + i} has no values (every step is NaN); expected at least one time step")
+            lo, hi = int(np.argmin(ends[i])), int(np.argmax(ends[i]))
+            raise DataError(f"{name}: series {a + i}, channel {lo} ends at time step {ends[i, lo]} but channel {hi} at "
+                            f"{ends[i, hi]} (NaN at time step {ends[i, lo]}); all channels of a series must have the same length")
+        out[a:a+len(B)] = ends[:, 0]
+    return out
+
+# %% ../nbs/00_data.ipynb #027cf9da
+def pad_series(seq,
+    name:str='X',    # Where `seq` came from, for messages
+) -> np.ndarray:
+    "A list of `(c_in, len_i)` (or 1-D `(len_i,)`) arrays as one NaN-padded float32 array `(n, c_in, max_len)`"
+    seq = list(seq)
+    if not seq: raise DataError(f"{name}: no series (an empty list)")
+    arrs = []
+    for i, s in enumerate(seq):
+        try:
+            a = np.asarray(s.to_numpy() if isinstance(s, (pd.Series, pd.DataFrame)) else s)
+            if a.dtype.kind not in 'fiub': a = np.asarray(a, dtype=np.float64)
+        except (TypeError, ValueError) as e: raise DataError(f"{name}: series {i}: expected numbers, got {e}") from None
+        if a.ndim == 1: a = a[None]
+        if a.ndim != 2: raise DataError(f"{name}: series {i} has shape {a.shape}; expected (len,) or (c_in, len)")
+        if a.shape[1] == 0: raise DataError(f"{name}: series {i} has no time steps (shape {a.shape})")
+        if a.shape[0] != arrs[0].shape[0] if arrs else False:
+            raise DataError(f"{name}: series {i} has {a.shape[0]} channel(s), but series 0 has {arrs[0].shape[0]}; "
+                            "expected the same channels for every series")
+        arrs.append(a)
+    out = np.full((len(arrs), arrs[0].shape[0], max(a.shape[1] for a in arrs)), np.nan, np.float32)
+    for i, a in enumerate(arrs):
+        if not _in_range_nan(a):              # checked before the cast, so that 1e39 is reported as 1e39, not inf
+            c, t = np.argwhere(~(np.abs(a) <= MAX_ABS) & ~np.isnan(a))[0]
+            v = a[c, t]
+            raise DataError(f"{name}: series {i}, channel {c}, time step {t} is {str(v)}; expected "
+                            + ('a finite number' if np.isinf(v) else f'a number within ±{MAX_ABS:.0e}'))
+        out[i, :, :a.shape[1]] = a
+    return out
+
+# %% ../nbs/00_data.ipynb #04cee27e
+def interpolate_missing(X,
+    padded:bool,         # True: NaN after a series' last value are padding and stay; False: they are filled too
+    name:str='X',        # Where `X` came from, for messages
+    values:int=1 << 22,  # Values filled at a time
+) -> np.ndarray:
+    "A float32 copy of `X` `(n, c_in, L)` with NaN inside each series filled linearly per channel, edges carried"
+    X = np.array(X, dtype=np.float32)
+    if X.ndim == 2: X = X[:, None, :]
+    n, c, L = X.shape
+    t = np.arange(L)
+    for a in range(0, n, max(1, values // max(1, c * L))):
+        B = X[a:a + max(1, values // max(1, c * L))]
+        if not B.size or not np.isnan(B.min()): continue
+        nan = np.isnan(B)
+        has = ~nan.all(2)                                                   # (k, c): channels with a value
+        end = np.where(nan.all((1, 2)), 0, L - np.argmin(nan.all(1)[:, ::-1], 1)) if padded else np.full(len(B), L)
+        blank = np.flatnonzero(((~has) & (end[:, None] > 0)).any(1) | (end == 0))
+        if len(blank):
+            i = blank[0]
+            what = "has no values" if end[i] == 0 or not has[i].any() else f"channel {int(np.flatnonzero(~has[i])[0])} has no values"
+            raise DataError(f"{name}: series {a + i} {what} (every step is NaN); nothing to interpolate from")
+        prev = np.maximum.accumulate(np.where(nan, -1, t), 2)              # index of the last value at or before t
+        nxt = np.minimum.accumulate(np.where(nan, L, t)[..., ::-1], 2)[..., ::-1]   # ... and of the next at or after t
+        pv = np.take_along_axis(B, np.maximum(prev, 0), 2)
+        nv = np.take_along_axis(B, np.minimum(nxt, L - 1), 2)
+        with np.errstate(all='ignore'):
+            lin = pv + (nv - pv) * ((t - prev) / np.maximum(nxt - prev, 1)).astype(np.float32)
+        fill = np.where(prev < 0, nv, np.where(nxt >= L, pv, lin))
+        todo = nan & (t < end[:, None, None])
+        B[todo] = fill[todo]
+    return X
 
 # %% ../nbs/00_data.ipynb #f29bd56e
 def check_like(X:np.ndarray, c_in:int, seq_len:int, name:str='X'):
@@ -667,6 +796,10 @@ class Dataset:
     def c_in(self): return self.X.shape[1]
     @property
     def seq_len(self): return self.X.shape[2]
+    @property
+    def lengths(self) -> np.ndarray|None:
+        "The true length of each series (`series_lengths`): None for equal-length data"
+        return series_lengths(self.X, self.source)
     def __len__(self): return len(self.X)
 
 # %% ../nbs/00_data.ipynb #f997a442
@@ -850,6 +983,18 @@ def check_training(d:Dataset) -> Dataset:
     return d
 
 # %% ../nbs/00_data.ipynb #b2a9eca6
+def _nan_channel_stats(X:np.ndarray, values:int=1 << 22):
+    "Mean and std `(c_in, 1)` of each channel over the true (non-NaN) steps of `X`, two passes over blocks of rows"
+    step = max(1, values // max(1, X.shape[1] * X.shape[2]))
+    s, k = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for a in range(0, len(X), step):
+        B = X[a:a+step]
+        s += np.nansum(B, (0, 2), dtype=np.float64); k += (~np.isnan(B)).sum((0, 2))
+    mean, ss = s / k, np.zeros(X.shape[1])
+    for a in range(0, len(X), step):
+        ss += np.nansum((X[a:a+step] - mean[:, None]) ** 2, (0, 2), dtype=np.float64)
+    return mean[:, None], np.sqrt(ss / k)[:, None]
+
 class Scaler:
     "Standardise series with statistics fitted on training data; JSON-able so it travels with the model"
     modes = ('channel', 'step', 'series', 'none')
@@ -862,20 +1007,31 @@ class Scaler:
 
     def _axes(self): return (0, 2) if self.mode == 'channel' else (0,)
 
+    def _padded(self, X:np.ndarray) -> bool:
+        "True when `X` (checked by `to_3d`) is NaN-padded; 'step' statistics cannot be fitted or used on it"
+        padded = not _in_range(X)          # after `to_3d`, only NaN padding fails the range check
+        if padded and self.mode == 'step':
+            raise DataError("scaling='step' needs series of one length (a mean and std per time step), but these are NaN-padded "
+                            "series of different lengths; use scaling='channel' or 'series'")
+        return padded
+
     def fit(self, X:np.ndarray):
-        "Fit the statistics on training data `X` `(n, c_in, seq_len)`"
-        X = to_3d(X)
-        if self.mode in ('channel', 'step'):
+        "Fit the statistics on training data `X` `(n, c_in, seq_len)`; NaN-padded series count their true steps only"
+        X = to_3d(X, unequal_length=True)
+        if self._padded(X): self.mean, self.std = _nan_channel_stats(X)
+        elif self.mode in ('channel', 'step'):
             self.mean = X.mean(self._axes(), dtype=np.float64, keepdims=True)[0]
             self.std = X.std(self._axes(), dtype=np.float64, keepdims=True)[0]
         return self
 
     def transform(self, X:np.ndarray) -> np.ndarray:
-        "Scale `X` with the fitted statistics (or per series for 'series')"
-        X = to_3d(X)
+        "Scale `X` with the fitted statistics (or per series for 'series'); NaN padding stays NaN"
+        X = to_3d(X, unequal_length=True)
+        padded = self._padded(X)
         if self.mode == 'none': return X
         if self.mode == 'series':
-            m, s = X.mean(2, dtype=np.float64, keepdims=True), X.std(2, dtype=np.float64, keepdims=True)
+            mean, std = (np.nanmean, np.nanstd) if padded else (np.mean, np.std)       # a series' true steps only
+            m, s = mean(X, 2, dtype=np.float64, keepdims=True), std(X, 2, dtype=np.float64, keepdims=True)
         else:
             if self.mean is None: raise RuntimeError("Scaler.transform before fit")
             m, s = self.mean, self.std
