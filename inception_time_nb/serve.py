@@ -16,7 +16,7 @@ import waitress
 from waitress import wasyncore
 from waitress.task import ThreadedTaskDispatcher
 from fastcore.basics import patch
-from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths, interpolate_missing
+from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths
 from .inference import format_predictions, load_model, read_options
 
 # %% auto #0
@@ -212,15 +212,10 @@ def json_dataset(
     bad = (np.abs(X) > F32_MAX) if nulls else ~(np.abs(X) <= F32_MAX)       # also true for NaN, unless it stands for null
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
-        at = ''.join(f'[{k}]' for k in idx)
+        at = ''.join(f'[{k}]' for k in (idx if isinstance(obj[idx[0]][0], list) else idx[::2]))   # a univariate series: no channel index
         raise DataError(f"{source}: instances{at}: {X[idx]:g} is beyond float32's range (±3.4e38); expected a finite number the model can compute with")
     if not nulls: return Dataset(to_3d(X, source), source=source)
-    if missing == 'interpolate': X = interpolate_missing(X, padded=unequal_length)
-    if unequal_length: series_lengths(X, source)    # a null inside a series (not interpolated), a series with no values
-    elif np.isnan(X).any():
-        i, c, t = np.argwhere(np.isnan(X))[0]
-        raise DataError(f"{source}: instances[{i}]" + (f"[{c}]" if isinstance(obj[i][0], list) else '') + f"[{t}]: null has no value to interpolate from")
-    return Dataset(to_3d(X, source, unequal_length=unequal_length), source=source)
+    return Dataset(to_3d(X, source, unequal_length=unequal_length, missing=missing), source=source)   # null: padding at the end, else missing
 
 # %% ../nbs/09_serve.ipynb #594e39e8
 def _series_label(d:Dataset, kind:str, i:int) -> str:
