@@ -13,7 +13,7 @@ from .data import DataError, Scaler, atomic_write, read_csv
 from .artifacts import check_model_dir
 from .estimator import InceptionTimeClassifier
 from .train import TrainingInterrupted, checkpoint_seed
-from .inference import predict_file
+from .inference import predict_file, read_options
 from .serve import check_serve_options, serve
 from .distributed import init_distributed, leave_distributed, is_main, broadcast_object, inception_time_launch
 
@@ -182,11 +182,15 @@ def _reason(e:BaseException) -> str:
 # %% ../nbs/08_cli.ipynb #dee8a0d0
 _ARCH = ('filters', 'depth', 'models', 'scaling')
 
-def _read_options(hp:dict, clf=None) -> dict:
-    "The reader's options of a run, taken out of `hp`: the job's; with `--init-model` a model trained on unequal series stays one"
-    unequal, missing = hp.pop('unequal_length', False), hp.pop('missing', None)
-    if clf is not None: unequal, missing = unequal or getattr(clf, 'unequal_length', False), missing or getattr(clf, 'missing', None)
-    return dict(unequal_length=bool(unequal), missing=missing or 'error')
+def _read_options(hp:dict, clf=None, init_model=None, say=print) -> dict:
+    "The reader's options of a run, taken out of `hp`: the job's, or with `--init-model` the saved model's (a differing option is noted, not used)"
+    given = {k: hp.pop(k) for k in ('unequal_length', 'missing') if k in hp}
+    if clf is None: return dict(unequal_length=bool(given.get('unequal_length', False)), missing=given.get('missing') or 'error')
+    opts = read_options(clf)
+    ignored = [f"--{k.replace('_', '-')}" + ('' if v is True else f' {v}') for k, v in given.items() if v != opts[k] and v is not False]
+    if ignored: say(f"note: {', '.join(ignored)} ignored: the model in {init_model} reads series with "
+                    f"unequal_length={opts['unequal_length']}, missing={opts['missing']!r}, as it was trained", file=sys.stderr)
+    return opts
 
 def _seed(checkpoint, hp:dict, say) -> int:
     "The run's seed: `--seed`; else the seed of the run that wrote `checkpoint`, so that a rerun resumes it; else one drawn at random"
@@ -244,7 +248,7 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
             ignored = [f'{k}={v}' for k, v in kept.items() if v != getattr(clf, k)]
             if ignored: say(f"note: {', '.join(ignored)} ignored: the architecture comes from {init_model} "
                               f"({', '.join(f'{k}={getattr(clf, k)}' for k in _ARCH)})", file=sys.stderr)
-            opts = _read_options(hp, clf)
+            opts = _read_options(hp, clf, init_model, say)
             clf.set_params(warm_start=True, **hp, **opts, **run)
         else: opts = _read_options(hp); clf = InceptionTimeClassifier(**hp, **opts, **run)
         tr, va = read_csv(train, **opts), (read_csv(valid, **opts) if valid else None)

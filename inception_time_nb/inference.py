@@ -22,7 +22,8 @@ def load_model(model) -> InceptionTimeClassifier:
 
 def read_options(clf) -> dict:
     "The reader's options `clf` was trained with, `unequal_length` and `missing`: how its files and requests are read"
-    return dict(unequal_length=bool(getattr(clf, 'unequal_length', False)), missing=getattr(clf, 'missing', None) or 'error')
+    s = '_' if hasattr(clf, 'unequal_length_') else ''     # a fitted model: what it was trained with; else its hyperparameters
+    return dict(unequal_length=bool(getattr(clf, 'unequal_length' + s, False)), missing=getattr(clf, 'missing' + s, None) or 'error')
 
 # %% ../nbs/07_inference.ipynb #403024e7
 def _num(p): return f'{p:.8f}'
