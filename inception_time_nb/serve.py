@@ -17,13 +17,13 @@ from waitress import wasyncore
 from waitress.task import ThreadedTaskDispatcher
 from fastcore.basics import patch
 from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths
-from .inference import format_predictions, load_model, read_options
+from .inference import format_predictions, load_model, read_options, length_range
 
 # %% auto #0
 __all__ = ['MAX_PAYLOAD', 'CSV', 'JSON', 'F32_MAX', 'MAX_JSON_DEPTH', 'ROUTES', 'HEALTH', 'SERVE_OPTIONS', 'HTTPError',
            'read_body', 'media_type', 'parse_accept', 'choose_type', 'negotiate', 'loads_json', 'json_dataset',
-           'csv_dataset', 'length_range', 'check_series', 'Batcher', 'execution_parameters', 'InferenceApp',
-           'check_serve_options', 'serve', 'sagemaker_serve_options', 'sagemaker_serve_main']
+           'csv_dataset', 'check_series', 'Batcher', 'execution_parameters', 'InferenceApp', 'check_serve_options',
+           'serve', 'sagemaker_serve_options', 'sagemaker_serve_main']
 
 # %% ../nbs/09_serve.ipynb #7653a053
 MAX_PAYLOAD = 6 * 2**20   # SageMaker's limit for a real-time request body: 6 MB (6,291,456 bytes)
@@ -311,13 +311,6 @@ def csv_dataset(
         raise
 
 # %% ../nbs/09_serve.ipynb #9d8151b7
-def length_range(clf) -> tuple|None:
-    "`(shortest, longest)` series a model trained on unequal lengths takes; None for a model of one length"
-    if not read_options(clf)['unequal_length']: return None
-    cfg = getattr(clf, 'config_', None) or {}
-    lo, hi = (getattr(clf, f'{k}_', None) or cfg.get(k) for k in ('min_length', 'max_length'))
-    return int(lo or 1), int(hi or clf.seq_len_)
-
 def check_series(clf, d:Dataset, kind:str='csv') -> np.ndarray:
     "The series of request `d` as float32 `(n, c_in, seq_len)`, checked against the fitted model `clf`; `DataError` naming the series at fault"
     span = length_range(clf)
