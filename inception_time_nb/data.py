@@ -278,7 +278,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
 # %% ../nbs/00_data.ipynb #acdd5d75
-_BLOCK = 4 << 20        # bytes of text parsed at a time: about 6 ns per byte for pandas, plus ~1 ms per call
+_BLOCK = 1 << 20        # bytes of text parsed at a time: pandas needs about 3x as much again while it parses
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
 class _Text:
@@ -497,6 +497,7 @@ def parse_wide(rows:list, labelled:bool=True, source='input', row0:int=0, width:
         X = _to_float([r[1:] for r in rows], source, col0=1, lines=lines, unequal=unequal_length, missing=missing)
     else: y, X = None, _to_float(rows, source, lines=lines, unequal=unequal_length, missing=missing)
     if missing == 'interpolate': X = interpolate_missing(X, unequal_length, source)[:, 0]
+    if unequal_length: X = X[:, :_width(X)]                   # padded to the longest series, not to the longest row
     return X[:, None, :], y
 
 def read_wide_csv(path,
@@ -517,13 +518,18 @@ _NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s
 
 def _pd_read(block:bytes, ncol:int, na:list|None=None, **kw):
     "pandas' C parser on a block of whole lines (blank lines skipped; NaN only in columns `na`); None when it refuses the block"
-    nakw = (dict(na_filter=True, keep_default_na=False, na_values={i: _NA_TEXT for i in na}) if na else dict(na_filter=False))
+    kw = {'skip_blank_lines': True, **(dict(na_filter=True, keep_default_na=False, na_values={i: _NA_TEXT for i in na}) if na
+                                       else dict(na_filter=False)), **kw}
     try:
         with warnings.catch_warnings(), np.errstate(all='ignore'):
             warnings.simplefilter('ignore')
-            return pd.read_csv(io.BytesIO(block), header=None, names=range(ncol), index_col=False,
-                               engine='c', low_memory=False, skip_blank_lines=True, **nakw, **kw)
+            return pd.read_csv(io.BytesIO(block), header=None, names=range(ncol), index_col=False, engine='c', low_memory=False, **kw)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OverflowError, IndexError): return None
+
+def _pd_column(block:bytes, na:bool=False) -> np.ndarray|None:
+    "Every value of a block without quotes, in file order, as float32: commas made line ends, so pandas converts one column, not one per time step"
+    df = _pd_read(block.replace(b',', b'\n'), 1, [0] if na else None, dtype=np.float32, **({'skip_blank_lines': False} if na else {}))
+    return None if df is None else df[0].to_numpy()
 
 def _first_cells(block:bytes) -> list|None:
     "Cells of the first non-blank line of `block`"
@@ -564,18 +570,20 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
         cells = _first_cells(block)
         if cells is None or len(cells) < 1 + labelled: return None
         ncol = len(cells)
-    y, df = None, None
-    if not labelled: df = _pd_read(block, ncol, dtype=np.float32)
-    elif not text_labels and b'"' not in block and ncol > 64:   # numeric labels, many columns: all numbers, labels from the text
-        df = _pd_read(block, ncol, dtype=np.float32)
-        if df is not None: y, df = _lead_cells(block)[0], df.iloc[:, 1:]
-    if labelled and df is None:                     # text, quoted or few columns: pandas reads the labels as text
+    y, X = None, None
+    if b'"' not in block and (not labelled or (not text_labels and ncol > 64)):   # all numbers: one column; labels from the text
+        counts = _field_counts(block)
+        v = _pd_column(block) if (counts == ncol).all() else None
+        if v is not None and len(v) == len(counts) * ncol:
+            X = v.reshape(len(counts), ncol)[:, labelled:]
+            if labelled: y = _lead_cells(block)[0]
+        elif not labelled: return None
+    if labelled and X is None:                      # text, quoted or few columns: pandas reads the labels as text
         df = _pd_read(block, ncol, dtype={0: object})
-        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]): return None
-        y, df = [str(s).strip() for s in df[0].tolist()], df.iloc[:, 1:]
-    if df is None or df.shape[1] != ncol - labelled: return None
-    with np.errstate(all='ignore'): X = df.to_numpy(np.float32)
-    if not _in_range(X): return None
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]) or df.shape[1] != ncol - labelled + 1: return None
+        y = [str(s).strip() for s in df[0].tolist()]
+        with np.errstate(all='ignore'): X = df.iloc[:, 1:].to_numpy(np.float32)
+    if X.shape[1] != ncol - labelled or not _in_range(X): return None
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
@@ -602,18 +610,24 @@ def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool,
     if not len(counts): return np.empty((0, 0), np.float32), [] if labelled else None
     ncol = int(counts.max())
     if ncol < 1 + labelled or (not unequal and (counts != (width or counts[0])).any()): return None
-    na, y = range(labelled, ncol), None
-    if labelled and not text_labels:
-        df = _pd_read(block, ncol, na, dtype=np.float32)
-        if df is not None: y, df = _lead_cells(block)[0], df.iloc[:, 1:]
-    else: df = None
-    if labelled and df is None:
+    na, y, X = range(labelled, ncol), None, None
+    blank = len(counts) != block.count(b'\n') + (not block.endswith(b'\n'))          # blank lines would be read as values
+    if not blank and (not labelled or not text_labels):       # all numbers: one column, rows padded to the block's longest
+        v = _pd_column(block, na=True)
+        if v is not None and len(v) == counts.sum():
+            M = np.full((len(counts), ncol), np.nan, np.float32)
+            M[np.arange(ncol) < counts[:, None]] = v
+            if labelled:
+                if np.isnan(M[:, 0]).any(): return None                             # a missing label
+                y = _lead_cells(block)[0]
+            X = M[:, labelled:]
+        elif not labelled: return None
+    if labelled and X is None:
         df = _pd_read(block, ncol, na, dtype={0: object})
-        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]): return None
-        y, df = [str(s).strip() for s in df[0].tolist()], df.iloc[:, 1:]
-    if not labelled: df = _pd_read(block, ncol, na, dtype=np.float32)
-    if df is None or df.shape[1] != ncol - labelled or len(df) != len(counts): return None
-    with np.errstate(all='ignore'): X = df.to_numpy(np.float32)
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]) or len(df) != len(counts): return None
+        y = [str(s).strip() for s in df[0].tolist()]
+        with np.errstate(all='ignore'): X = df.iloc[:, 1:].to_numpy(np.float32)
+    if X.shape[1] != ncol - labelled: return None
     if labelled and (len(y) != len(X) or '' in y): return None
     if not _in_range_nan(X): return None
     if X.size and np.isnan(X.min()):
