@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #4623a45f
 from __future__ import annotations
-import contextlib, csv, glob, gzip, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
+import contextlib, csv, ctypes, glob, gzip, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -280,6 +280,14 @@ def decode_labels(idx, classes:list) -> np.ndarray:
 # %% ../nbs/00_data.ipynb #acdd5d75
 _BLOCK = 1 << 20        # bytes of text parsed at a time: pandas needs about 3x as much again while it parses
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
+
+def _trimmer():
+    "glibc's `malloc_trim(0)`: hands the memory freed after a block back to the OS (elsewhere: nothing)"
+    try: f = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError): return lambda: None
+    f.argtypes, f.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: f(0)
+_trim = _trimmer()
 
 class _Text:
     "A CSV source as bytes, after any UTF-8 byte-order mark: a file (a path; plain or gzip-compressed) or `bytes` of text"
@@ -657,6 +665,7 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
             else: res = np.empty((0, 0), np.float32), ([] if labelled else None)
         if width is None and len(res[0]): width = res[0].shape[1] + labelled
         if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
+        del block; _trim()            # pandas' buffers for the block, freed, go back to the OS instead of piling up
         yield res + (ends,)
 
 # %% ../nbs/00_data.ipynb #06d058dd
@@ -826,19 +835,26 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, une
         try: block.decode('utf-8')
         except UnicodeDecodeError: return None
     ydt, ncol = (np.float32 if labelled else object), len(header)
-    df = None
-    if b'"' not in block and ncol > 64:   # numeric ids, many columns: all numbers, ids as written from the text
-        df = _pd_read(block, ncol, na, dtype=np.float32)
-        if df is not None:
-            sids, feats = [np.array(c, dtype=object) for c in _lead_cells(block, 2)]
-            if len(sids) != len(df): return None
-    if df is None:              # text or quoted ids: pandas reads them as text
+    V = Y = None
+    if b'"' not in block and ncol > 64:   # numeric ids, many columns: one column of numbers (see `_pd_column`), ids from the text
+        counts = _field_counts(block)
+        blank = nan_ok and len(counts) != block.count(b'\n') + (not block.endswith(b'\n'))
+        if len(counts) and not blank and ((counts <= ncol) if unequal else (counts == ncol)).all():
+            v = _pd_column(block, na=nan_ok)
+            if v is not None and len(v) == counts.sum():
+                M = v.reshape(len(counts), ncol) if len(v) == len(counts) * ncol else None
+                if M is None: M = np.full((len(counts), ncol), np.nan, np.float32); M[np.arange(ncol) < counts[:, None]] = v
+                sids, feats = [np.array(c, dtype=object) for c in _lead_cells(block, 2)]
+                if len(sids) != len(M): return None
+                V, Y = M[:, xcols], M[:, ycols]
+    if V is None:              # text or quoted ids: pandas reads them as text
         df = _pd_read(block, ncol, na, dtype={i: (object if i < 2 else ydt if i in ycols else np.float32) for i in range(ncol)})
-        if df is None: return None
+        if df is None or len(df) == 0 or df.shape[1] != ncol: return None
         sids, feats = [df[i].str.strip().to_numpy(object) for i in (0, 1)]
-    if len(df) == 0 or df.shape[1] != ncol: return None
-    if (sids == '').any() or (feats == '').any(): return None
-    with np.errstate(all='ignore'): V = df[xcols].to_numpy(np.float32)
+        with np.errstate(all='ignore'): V = df[xcols].to_numpy(np.float32)
+        if labelled: Y = df[ycols].to_numpy(np.float32)
+        del df
+    if len(V) == 0 or (sids == '').any() or (feats == '').any(): return None
     if not (_in_range_nan(V) if nan_ok else _in_range(V)): return None
     if nan_ok and V.size and np.isnan(V.min()):
         nan = np.isnan(V)
@@ -865,7 +881,6 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, une
     classes = [header[i][2:] for i in ycols] if ycols else None
     y = None
     if labelled:
-        Y = df[ycols].to_numpy(np.float32)
         if not (((Y == 0) | (Y == 1)).all() and (Y.sum(1) == 1).all()): return None
         hot, start = Y.argmax(1), np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
         if (hot != hot[start][codes]).any(): return None
@@ -923,6 +938,7 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
     if len(seen) and np.isin(h, seen).any():
         rows, lines = _text_rows(block, source, line0)
         _check_again([c[0] for c in rows], lines, seen, source)
+    _trim()
     return d, h
 
 # %% ../nbs/00_data.ipynb #0d695e69
@@ -954,7 +970,7 @@ def _read_long(t:_Text, labelled:bool|None, unequal:bool=False, missing:str='err
     if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
     nan_ok = unequal or missing != 'error'
     nmax, X, pieces, ys, ss, feats, seen, i = t.n_lines(), None, [], [], [], None, np.empty(0, np.int64), 0
-    for block, line0 in _long_blocks(t, line=2):
+    for block, line0 in _long_blocks(t, _BLOCK // 2, line=2):     # half blocks: a block is joined to the rows carried over
         r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal, missing)
         if r is None: continue
         d, h = r
