@@ -586,11 +586,11 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
             X = v.reshape(len(counts), ncol)[:, labelled:]
             if labelled: y = _lead_cells(block)[0]
         elif not labelled: return None
-    if labelled and X is None:                      # text, quoted or few columns: pandas reads the labels as text
-        df = _pd_read(block, ncol, dtype={0: object})
-        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]) or df.shape[1] != ncol - labelled + 1: return None
-        y = [str(s).strip() for s in df[0].tolist()]
-        with np.errstate(all='ignore'): X = df.iloc[:, 1:].to_numpy(np.float32)
+    if X is None:                                   # text, quoted or few columns: pandas reads the labels as text
+        df = _pd_read(block, ncol, dtype={0: object} if labelled else np.float32)
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[int(labelled):]) or df.shape[1] != ncol: return None
+        if labelled: y = [str(s).strip() for s in df[0].tolist()]
+        with np.errstate(all='ignore'): X = df.iloc[:, int(labelled):].to_numpy(np.float32)
     if X.shape[1] != ncol - labelled or not _in_range(X): return None
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
@@ -629,12 +629,11 @@ def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool,
                 if np.isnan(M[:, 0]).any(): return None                             # a missing label
                 y = _lead_cells(block)[0]
             X = M[:, labelled:]
-        elif not labelled: return None
-    if labelled and X is None:
-        df = _pd_read(block, ncol, na, dtype={0: object})
-        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]) or len(df) != len(counts): return None
-        y = [str(s).strip() for s in df[0].tolist()]
-        with np.errstate(all='ignore'): X = df.iloc[:, 1:].to_numpy(np.float32)
+    if X is None:
+        df = _pd_read(block, ncol, na, dtype={0: object} if labelled else np.float32)
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[int(labelled):]) or len(df) != len(counts): return None
+        if labelled: y = [str(s).strip() for s in df[0].tolist()]
+        with np.errstate(all='ignore'): X = df.iloc[:, int(labelled):].to_numpy(np.float32)
     if X.shape[1] != ncol - labelled: return None
     if labelled and (len(y) != len(X) or '' in y): return None
     if not _in_range_nan(X): return None
