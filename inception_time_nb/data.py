@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #4623a45f
 from __future__ import annotations
-import contextlib, csv, ctypes, glob, gzip, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
+import contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -281,12 +281,13 @@ def decode_labels(idx, classes:list) -> np.ndarray:
 _BLOCK = 1 << 20        # bytes of text parsed at a time: pandas needs about 3x as much again while it parses
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
-def _trimmer():
-    "glibc's `malloc_trim(0)`: hands the memory freed after a block back to the OS (elsewhere: nothing)"
+def _trimmer(every:int=8):
+    "glibc's `malloc_trim(0)` at every `every`-th call: hands the memory freed by the last blocks back to the OS (elsewhere: nothing)"
     try: f = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError, TypeError): return lambda: None
     f.argtypes, f.restype = [ctypes.c_size_t], ctypes.c_int
-    return lambda: f(0)
+    calls = itertools.count(1)
+    return lambda: f(0) if next(calls) % every == 0 else None     # ~3 ms a call with a large heap: not after every block
 _trim = _trimmer()
 
 class _Text:
@@ -522,7 +523,7 @@ def _check_options(unequal_length, missing):
     if missing not in ('error', 'interpolate'): raise ValueError(f"missing: got {missing!r}; expected 'error' or 'interpolate'")
 
 # %% ../nbs/00_data.ipynb #014c8571
-_NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {''})
+_NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {'', 'NaN'})
 
 def _pd_read(block:bytes, ncol:int, na:list|None=None, **kw):
     "pandas' C parser on a block of whole lines (blank lines skipped; NaN only in columns `na`); None when it refuses the block"
@@ -586,11 +587,11 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
             X = v.reshape(len(counts), ncol)[:, labelled:]
             if labelled: y = _lead_cells(block)[0]
         elif not labelled: return None
-    if labelled and X is None:                      # text, quoted or few columns: pandas reads the labels as text
-        df = _pd_read(block, ncol, dtype={0: object})
-        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]) or df.shape[1] != ncol - labelled + 1: return None
-        y = [str(s).strip() for s in df[0].tolist()]
-        with np.errstate(all='ignore'): X = df.iloc[:, 1:].to_numpy(np.float32)
+    if X is None:                                   # text, quoted or few columns: pandas reads the labels as text
+        df = _pd_read(block, ncol, dtype={0: object} if labelled else np.float32)
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[int(labelled):]) or df.shape[1] != ncol: return None
+        if labelled: y = [str(s).strip() for s in df[0].tolist()]
+        with np.errstate(all='ignore'): X = df.iloc[:, int(labelled):].to_numpy(np.float32)
     if X.shape[1] != ncol - labelled or not _in_range(X): return None
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
@@ -629,12 +630,11 @@ def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool,
                 if np.isnan(M[:, 0]).any(): return None                             # a missing label
                 y = _lead_cells(block)[0]
             X = M[:, labelled:]
-        elif not labelled: return None
-    if labelled and X is None:
-        df = _pd_read(block, ncol, na, dtype={0: object})
-        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]) or len(df) != len(counts): return None
-        y = [str(s).strip() for s in df[0].tolist()]
-        with np.errstate(all='ignore'): X = df.iloc[:, 1:].to_numpy(np.float32)
+    if X is None:
+        df = _pd_read(block, ncol, na, dtype={0: object} if labelled else np.float32)
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[int(labelled):]) or len(df) != len(counts): return None
+        if labelled: y = [str(s).strip() for s in df[0].tolist()]
+        with np.errstate(all='ignore'): X = df.iloc[:, int(labelled):].to_numpy(np.float32)
     if X.shape[1] != ncol - labelled: return None
     if labelled and (len(y) != len(X) or '' in y): return None
     if not _in_range_nan(X): return None
@@ -824,9 +824,14 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
 # %% ../nbs/00_data.ipynb #2dfd1e10
+@functools.lru_cache(maxsize=8)
+def _long_cols(header:tuple) -> tuple:
+    "`_long_header` of a header already checked, worked out once per file instead of once per block"
+    return _long_header(list(header), 'input')
+
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, unequal:bool=False, missing:str='error'):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
-    ycols, xcols = _long_header(header, 'input')
+    ycols, xcols = _long_cols(tuple(header))
     nan_ok = unequal or missing != 'error'
     na = xcols if nan_ok else None
     if _quote_row(block) is not None or (nan_ok and b'"' in block): return None
