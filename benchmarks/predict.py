@@ -121,13 +121,21 @@ def main(
     sizes:str='1,16,256,512',    # Series per request
     members:bool=False,          # Also the fast engine member by member (`fused=False`)
     extras:bool=False,           # Also bfloat16 and torch.compile of the fused network (100 steps)
-    out:str='predict.json',      # Result file in benchmarks/results
+    out:str='predict.json',      # Result file in benchmarks/results (rewritten after every point)
+    threads:int=0,               # Torch threads (0: PyTorch's default, as the estimator uses them)
 ):
+    if threads: torch.set_num_threads(threads)
     info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_name(), bf16_native=bf16_supported('cpu'),
                 reps=reps, models=5, filters=32, depth=6, started=datetime.now(timezone.utc).isoformat(timespec='seconds'),
                 loadavg_start=[round(v, 2) for v in os.getloadavg()])
     print(info, flush=True)
     rows, extra = [], []
+    p = Path(__file__).parent/'results'/out
+    p.parent.mkdir(exist_ok=True)
+    def save(done=False):
+        info['loadavg_end' if done else 'loadavg_now'] = [round(v, 2) for v in os.getloadavg()]
+        if done: info.pop('loadavg_now', None); info['finished'] = datetime.now(timezone.utc).isoformat(timespec='seconds')
+        p.write_text(json.dumps(dict(info=info, rows=rows, extras=extra), indent=1))
     for L in [int(v) for v in lengths.split(',')]:
         clf = fitted(L)
         eng = resolve_engine(seq_len=L)
@@ -142,9 +150,9 @@ def main(
                 rows.append(r)
                 print(f"L={L:4d} n={n:4d} {r['variant']:13s} {r['ms']:10.2f} ms {r['series_s']:9.1f} series/s  "
                       f"x{r['vs_reference']:5.2f} vs reference  max |dp| {r['max_abs_diff']:.1e}", flush=True)
+            save()
         if extras and L == 100: extra = measure_extras(clf, reps)
-    info['loadavg_end'] = [round(v, 2) for v in os.getloadavg()]
-    info['finished'] = datetime.now(timezone.utc).isoformat(timespec='seconds')
+    save(done=True)
     shown = ['reference'] + (['members'] if members else []) + ['fused']
     print('\nms per request (x reference)')
     print(f"{'length':>6} {'series':>6} " + ' '.join(f'{v:>22}' for v in shown))
@@ -152,7 +160,4 @@ def main(
         cell = {r['variant']: r for r in rows if (r['seq_len'], r['series']) == (L, n)}
         print(f"{L:6d} {n:6d} " + ' '.join(f"{cell[v]['ms']:13.1f} (x{cell[v]['vs_reference']:4.2f})" for v in shown))
     print('load average', info['loadavg_start'], '->', info['loadavg_end'])
-    p = Path(__file__).parent/'results'/out
-    p.parent.mkdir(exist_ok=True)
-    p.write_text(json.dumps(dict(info=info, rows=rows, extras=extra), indent=1))
     print('saved', p)
