@@ -185,13 +185,21 @@ def _first_bad(X:np.ndarray, bad, values:int=1 << 22):
         if b.any(): at = np.argwhere(b)[0]; return (i + int(at[0]), *(int(j) for j in at[1:]))
     return None
 
+def _ragged(X) -> str|None:
+    "Which series of a ragged sequence `X` differs from the first in shape, in words (None when it cannot tell)"
+    try:
+        shapes = [np.shape(s) for s in X]
+        i = next(i for i, s in enumerate(shapes) if s != shapes[0])
+        return f"series 0 has shape {shapes[0]}, series {i} has shape {shapes[i]}"
+    except Exception: return None
+
 def _as_array(X, name:str='X', allow_nan:bool=False) -> np.ndarray:
     "`X` as a real numeric array, finite (NaN allowed with `allow_nan`), with scikit-learn's wording where its conventions expect it"
     if hasattr(X, 'tocsr') or type(X).__module__.startswith('scipy.sparse'):
         raise DataError(f"{name}: a sparse matrix; expected a dense array of series (X.toarray() makes one)")
     if hasattr(X, 'to_numpy'): X = X.to_numpy()
     try: X = np.asarray(X)
-    except ValueError as e: raise DataError(f"{name}: expected an array of series of one length ({e}); "
+    except ValueError as e: raise DataError(f"{name}: expected an array of series of one length ({_ragged(X) or e}); "
                                             "series of different lengths need unequal_length=True") from None
     if X.dtype.kind == 'c': raise DataError(f"{name}: Complex data not supported; expected real numbers")
     if X.dtype.kind not in 'biuf':
