@@ -245,6 +245,13 @@ def main(
         if not (f(n, L, '.csv').exists() and f(n, L, '.npy').exists() and (not test or f(n, L, '_test.csv').exists())):
             print(f"making {n:,} x {L} ...", flush=True); _py(GEN.format(paths=paths, n=n, L=L, dir=str(d), test=test))
     def add(row): rows.append(row); print(json.dumps({k: v for k, v in row.items() if k != 'per_process'}), flush=True)
+    def save():   # after every part: what was measured is kept even if a later part is stopped
+        res = dict(pkg=pkg or 'installed', when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
+                   cores=os.cpu_count(), load=os.getloadavg(), settings=dict(sets=sets, train_steps=train_steps, train_steps_long=train_steps_long,
+                   pred=dict(filters=pred_filters, depth=pred_depth, models=pred_models, ks=pred_ks, chunk_rows=chunk_rows),
+                   ddp=dict(set=ddp_set, steps=ddp_steps), repeats=repeats, scope=scope), rows=rows)
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(res, indent=1))
     parts_lock = lock if scope == 'part' else ''
     lock = '' if scope == 'part' else lock
     if 'read' in todo:
@@ -262,6 +269,7 @@ def main(
                 add(dict(part='read', n=n, seq_len=L, what=k, file_mb=csv.stat().st_size / MB, seconds=statistics.median(r['seconds'] for r, _ in rs),
                          peak_rss_mb=statistics.median(p for _, p in rs) / MB, extra_mb=statistics.median(r['extra'] for r, _ in rs) / MB,
                          array_mb=rs[0][0]['array'] / MB, runs=[round(r['seconds'], 3) for r, _ in rs]))
+    save()
     if 'train' in todo:
       with _locked(parts_lock):
         for n, L in S:
@@ -272,6 +280,7 @@ def main(
             add(dict(part='train', n=n, seq_len=L, what=f"paper's network, {steps} of {r['epoch_steps']:,} steps", steps=steps,
                      epoch_steps=r['epoch_steps'], read_s=r['read_s'], setup_s=setup, step_s=per_step,
                      epoch_s_extrapolated=setup + per_step * r['epoch_steps'], peak_rss_mb=peak / MB, extra_mb=r['extra'] / MB))
+    save()
     if 'predict' in todo:
       with _locked(parts_lock):
         arch = dict(filters=pred_filters, depth=pred_depth, models=pred_models, ks=pred_ks)
@@ -281,16 +290,11 @@ def main(
             r, peak = _py(PREDICT.format(paths=paths, model=str(model), input=str(f(n, L, '_test.csv')), output=str(d/'scale_pred.csv'), chunk_rows=chunk_rows), lock)
             add(dict(part='predict', n=n, seq_len=L, what=f"predict_file, chunks of {chunk_rows:,} (model {pred_filters}/{pred_depth}/{pred_models}, ks {pred_ks})",
                      seconds=r['seconds'], series_per_s=n / r['seconds'], peak_rss_mb=peak / MB, extra_mb=r['extra'] / MB))
+    save()
     if 'ddp' in todo:
       with _locked(parts_lock):
         arch = dict(filters=8, depth=3, models=1)
         for nproc, mode in ((1, 'read_csv'), (2, 'shared'), (2, 'read_csv')):
             add(_ddp(nproc, mode, f(dn, dL, '.csv'), d, paths, ddp_steps, arch, lock))
-    _table(rows)
-    res = dict(pkg=pkg or 'installed', when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
-               cores=os.cpu_count(), load=os.getloadavg(), settings=dict(sets=sets, train_steps=train_steps, train_steps_long=train_steps_long,
-               pred=dict(filters=pred_filters, depth=pred_depth, models=pred_models, ks=pred_ks, chunk_rows=chunk_rows),
-               ddp=dict(set=ddp_set, steps=ddp_steps), repeats=repeats), rows=rows)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(res, indent=1))
+    save(); _table(rows)
     print(f"wrote {out}")
