@@ -16,6 +16,9 @@ the process's RSS after its imports (VmHWM; the data and the work).
 * **predict**: `predict_file` streaming the inference CSV (`chunk_rows`) into a predictions file: series/s and
   peak RSS. The network's cost is not the point here, its streaming is: a small model (`--pred-*`, trained
   on 2,000 series for one epoch) unless told otherwise; memory should not grow with n;
+* **pipeline** (on demand, `--parts pipeline`): the 1M x 46 set from the CSV through a cut epoch to a predictions
+  file of all its series, in one process: its peak RSS. With the small prediction model: at the paper's network's
+  speed on 2 CPU cores the million predictions would take hours;
 * **ddp**: `torchrun` with gloo on the CPU, 1 process against 2 (`--ddp-set`): each reads the training CSV
   (`distributed.read_shared`: one conversion to a cached `.npy` per machine, memory-mapped by every
   process; or each process its own `read_csv`, as before) and fits `InceptionTimeClassifier` for `--ddp-steps`
@@ -109,6 +112,21 @@ clf = load_model({model!r})
 base = hwm(); t = time.perf_counter()
 n = predict_file(clf, {input!r}, {output!r}, chunk_rows={chunk_rows})
 print(json.dumps(dict(seconds=time.perf_counter() - t, extra=hwm() - base, n=n)))
+'''
+PIPE = PRE + r'''
+import inception_time_nb.train as T
+from inception_time_nb.data import read_csv
+from inception_time_nb.estimator import InceptionTimeClassifier
+from inception_time_nb.inference import predict_file
+steps = {steps}
+_batches = T._batches
+T._batches = lambda *a, **k: _batches(*a, **k)[:steps]
+t0 = time.perf_counter(); d = read_csv({csv!r}); t1 = time.perf_counter()
+clf = InceptionTimeClassifier(epochs=1, seed=0, verbose=False, progress=False, device='cpu', **{arch!r}).fit(d)
+del d
+t2 = time.perf_counter(); clf.save({model!r})
+n = predict_file({model!r}, {input!r}, {output!r}, chunk_rows={chunk_rows}); t3 = time.perf_counter()
+print(json.dumps(dict(read_s=t1 - t0, fit_s=t2 - t1, predict_s=t3 - t2, n=n, extra=hwm())))
 '''
 DDP = PRE + r'''
 import os, numpy as np, torch
@@ -205,6 +223,9 @@ def _table(rows:list):
     if Pr:
         print("\n| series x steps | prediction | seconds | series/s | peak RSS MB |\n|---|---|---|---|---|")
         for r in Pr: print(f"| {r['n']:,} x {r['seq_len']} | {r['what']} | {r['seconds']:.1f} | {r['series_per_s']:,.0f} | {r['peak_rss_mb']:.0f} |")
+    for r in (r for r in rows if r['part'] == 'pipeline'):
+        print(f"\n{r['n']:,} x {r['seq_len']}: {r['what']}: read {r['read_s']:.1f} s, fit {r['fit_s']:.1f} s, predict {r['predict_s']:.1f} s "
+              f"({r['series_per_s']:,.0f} series/s), peak RSS {r['peak_rss_mb']:,.0f} MB")
     D = [r for r in rows if r['part'] == 'ddp']
     if D:
         one = next((r for r in D if r['processes'] == 1), None)
@@ -229,6 +250,8 @@ def main(
     pred_ks:int=10,         # Prediction model: largest kernel
     chunk_rows:int=10_000,  # predict_file's chunk
     ddp_set:str='1000000x46', # The set the torchrun memory measurement reads
+    pipeline_set:str='1000000x46', # The set of the end-to-end part 'pipeline' (CSV -> fixed-step epoch -> predictions file), not in the default parts
+    pipeline_steps:int=50,  # Steps of the pipeline's cut epoch (the prediction model's network)
     ddp_steps:int=10,       # Training steps of each torchrun job (a small network: filters 8, depth 3, 1 member)
     dir:str='/tmp/inception_time_bench',  # Where the files are made and kept
     lock:str='/tmp/bench.lock',  # Lock held for each part or measurement ('' for none)
@@ -245,6 +268,13 @@ def main(
         if not (f(n, L, '.csv').exists() and f(n, L, '.npy').exists() and (not test or f(n, L, '_test.csv').exists())):
             print(f"making {n:,} x {L} ...", flush=True); _py(GEN.format(paths=paths, n=n, L=L, dir=str(d), test=test))
     def add(row): rows.append(row); print(json.dumps({k: v for k, v in row.items() if k != 'per_process'}), flush=True)
+    def save():   # after every part: what was measured is kept even if a later part is stopped
+        res = dict(pkg=pkg or 'installed', when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
+                   cores=os.cpu_count(), load=os.getloadavg(), settings=dict(sets=sets, train_steps=train_steps, train_steps_long=train_steps_long,
+                   pred=dict(filters=pred_filters, depth=pred_depth, models=pred_models, ks=pred_ks, chunk_rows=chunk_rows),
+                   ddp=dict(set=ddp_set, steps=ddp_steps), repeats=repeats, scope=scope), rows=rows)
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(res, indent=1))
     parts_lock = lock if scope == 'part' else ''
     lock = '' if scope == 'part' else lock
     if 'read' in todo:
@@ -262,6 +292,7 @@ def main(
                 add(dict(part='read', n=n, seq_len=L, what=k, file_mb=csv.stat().st_size / MB, seconds=statistics.median(r['seconds'] for r, _ in rs),
                          peak_rss_mb=statistics.median(p for _, p in rs) / MB, extra_mb=statistics.median(r['extra'] for r, _ in rs) / MB,
                          array_mb=rs[0][0]['array'] / MB, runs=[round(r['seconds'], 3) for r, _ in rs]))
+    save()
     if 'train' in todo:
       with _locked(parts_lock):
         for n, L in S:
@@ -272,6 +303,7 @@ def main(
             add(dict(part='train', n=n, seq_len=L, what=f"paper's network, {steps} of {r['epoch_steps']:,} steps", steps=steps,
                      epoch_steps=r['epoch_steps'], read_s=r['read_s'], setup_s=setup, step_s=per_step,
                      epoch_s_extrapolated=setup + per_step * r['epoch_steps'], peak_rss_mb=peak / MB, extra_mb=r['extra'] / MB))
+    save()
     if 'predict' in todo:
       with _locked(parts_lock):
         arch = dict(filters=pred_filters, depth=pred_depth, models=pred_models, ks=pred_ks)
@@ -281,16 +313,20 @@ def main(
             r, peak = _py(PREDICT.format(paths=paths, model=str(model), input=str(f(n, L, '_test.csv')), output=str(d/'scale_pred.csv'), chunk_rows=chunk_rows), lock)
             add(dict(part='predict', n=n, seq_len=L, what=f"predict_file, chunks of {chunk_rows:,} (model {pred_filters}/{pred_depth}/{pred_models}, ks {pred_ks})",
                      seconds=r['seconds'], series_per_s=n / r['seconds'], peak_rss_mb=peak / MB, extra_mb=r['extra'] / MB))
+    save()
+    if 'pipeline' in todo:
+      with _locked(parts_lock):
+        n, L = _sets(pipeline_set)[0]
+        arch = dict(filters=pred_filters, depth=pred_depth, models=pred_models, ks=pred_ks)
+        r, peak = _py(PIPE.format(paths=paths, csv=str(f(n, L, '.csv')), steps=pipeline_steps, arch=arch, model=str(d/'scale_pipeline_model'),
+                                  input=str(f(n, L, '_test.csv')), output=str(d/'scale_pipeline_pred.csv'), chunk_rows=chunk_rows), lock)
+        add(dict(part='pipeline', n=n, seq_len=L, what=f"CSV -> fit ({pipeline_steps} steps, model {pred_filters}/{pred_depth}/{pred_models}, ks {pred_ks}) -> predictions file",
+                 read_s=r['read_s'], fit_s=r['fit_s'], predict_s=r['predict_s'], series_per_s=r['n'] / r['predict_s'], peak_rss_mb=peak / MB))
+    save()
     if 'ddp' in todo:
       with _locked(parts_lock):
         arch = dict(filters=8, depth=3, models=1)
         for nproc, mode in ((1, 'read_csv'), (2, 'shared'), (2, 'read_csv')):
             add(_ddp(nproc, mode, f(dn, dL, '.csv'), d, paths, ddp_steps, arch, lock))
-    _table(rows)
-    res = dict(pkg=pkg or 'installed', when=time.strftime('%Y-%m-%d %H:%M:%S'), machine=platform.platform(), python=platform.python_version(),
-               cores=os.cpu_count(), load=os.getloadavg(), settings=dict(sets=sets, train_steps=train_steps, train_steps_long=train_steps_long,
-               pred=dict(filters=pred_filters, depth=pred_depth, models=pred_models, ks=pred_ks, chunk_rows=chunk_rows),
-               ddp=dict(set=ddp_set, steps=ddp_steps), repeats=repeats), rows=rows)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(res, indent=1))
+    save(); _table(rows)
     print(f"wrote {out}")
