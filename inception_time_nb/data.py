@@ -1362,6 +1362,16 @@ def _nan_channel_stats(X:np.ndarray, values:int=1 << 22):
         ss += np.nansum((X[a:a+step] - mean[:, None]) ** 2, (0, 2), dtype=np.float64)
     return mean[:, None], np.sqrt(ss / k)[:, None]
 
+def _stats(X:np.ndarray, axes:tuple, values:int=1 << 22):
+    "Mean and std over `axes` (keeping the last two dimensions) in float64; a set above `values` numbers goes in blocks of rows, with no float64 copy of the whole"
+    if X.size <= values: return X.mean(axes, dtype=np.float64, keepdims=True)[0], X.std(axes, dtype=np.float64, keepdims=True)[0]
+    step, n = max(1, values // max(1, X[0].size)), X.size // math.prod(X.shape[1:] if axes == (0,) else X.shape[1:2])
+    blocks = lambda: (X[a:a+step] for a in range(0, len(X), step))
+    mean = sum(B.sum(axes, dtype=np.float64, keepdims=True) for B in blocks()) / n
+    sq = lambda d: np.square(d, out=d)                   # squared in place: one block-sized temporary
+    var = sum(sq(B - mean).sum(axes, keepdims=True) for B in blocks()) / n
+    return mean[0], np.sqrt(var)[0]
+
 class Scaler:
     "Standardise series with statistics fitted on training data; JSON-able so it travels with the model"
     modes = ('channel', 'step', 'series', 'none')
@@ -1386,9 +1396,7 @@ class Scaler:
         "Fit the statistics on training data `X` `(n, c_in, seq_len)`; NaN-padded series count their true steps only"
         X = to_3d(X, unequal_length=True)
         if self._padded(X): self.mean, self.std = _nan_channel_stats(X)
-        elif self.mode in ('channel', 'step'):
-            self.mean = X.mean(self._axes(), dtype=np.float64, keepdims=True)[0]
-            self.std = X.std(self._axes(), dtype=np.float64, keepdims=True)[0]
+        elif self.mode in ('channel', 'step'): self.mean, self.std = _stats(X, self._axes())
         return self
 
     def transform(self, X:np.ndarray) -> np.ndarray:
