@@ -1,0 +1,215 @@
+"""Series of different lengths: exact masking against zero padding and resampling, same budget and seeds.
+
+On the unequal-length UCR/UEA sets that ship inside aeon's wheel (JapaneseVowels: 12 channels, 7-29 steps;
+PickupGestureWiimoteZ: univariate, 29-361 steps), each arm trains the same network with the same seed and
+epochs, and is scored on the test split:
+
+* `exact`: `InceptionTimeClassifier(unequal_length=True)` on the NaN-padded series (masks of the true steps);
+* `zero`: every series zero-padded to the longest of train and test, without masks (what users do by hand);
+* `resample_max` / `resample_median`: every series linearly interpolated to the longest, or to the median
+  training length;
+* `eq`: the archive's own equal-length version (`NAME_eq_{TRAIN,TEST}.ts`), for JapaneseVowels the version
+  the paper's 0.992 was measured on.
+
+Reported per dataset and arm: test accuracy, training time (wall clock of `fit`) and prediction time, and
+the padding waste: the share of the time steps the network computes on that are padding. For `exact` these
+are the padded steps of the training batches (each batch padded to its own longest series, the members'
+own random orders; counted here the way `train_ensemble` batches), for `zero` the zeros appended to every
+series; resampling adds no padding but changes the number of steps (`steps_ratio`: steps computed per true
+step). Results are merged into benchmarks/results/unequal.json, one entry per dataset, arm and seed, so
+that each arm can run under the lock on its own:
+
+    pip download aeon==1.6.0 --no-deps -d /tmp/aeon          # the .ts files are read from the wheel
+    flock /tmp/bench.lock python benchmarks/unequal.py --arms exact
+    flock /tmp/bench.lock python benchmarks/unequal.py --arms zero
+    python benchmarks/unequal.py --table_only                     # the table of what is in the results file
+"""
+import glob, io, json, os, platform, sys, time, zipfile
+from pathlib import Path
+import numpy as np, torch
+from fastcore.script import call_parse
+from inception_time_nb.data import atomic_write
+from inception_time_nb.estimator import InceptionTimeClassifier
+
+RESULTS = Path(__file__).parent/'results'/'unequal.json'
+DATASETS = ('JapaneseVowels', 'PickupGestureWiimoteZ')
+ARMS = ('exact', 'zero', 'resample_max', 'resample_median', 'eq')
+PAPER = {'JapaneseVowels': 0.992}   # InceptionTime on the archive's equal-length version, as the issue quotes it
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data: the .ts files, read straight from aeon's wheel (or a folder holding NAME/NAME_TRAIN.ts ...)
+
+def _ts_text(source:str, name:str, split:str, eq:bool=False) -> tuple:
+    "The text of `NAME[_eq]_{split}.ts` and where it came from"
+    fname = f"{name}{'_eq' if eq else ''}_{split}.ts"
+    p = Path(source)
+    if p.is_dir():
+        for f in (p/name/fname, p/fname):
+            if f.exists(): return f.read_text(), str(f)
+        raise FileNotFoundError(f"{source}: no {name}/{fname}")
+    member = f'aeon/datasets/data/{name}/{fname}'
+    with zipfile.ZipFile(p) as z: return z.read(member).decode(), f'{p.name}:{member}'
+
+def _read_ts_text(text:str, source:str):
+    "Stand-in for `data.read_ts` until it lands: NaN-padded float32 `(n, c_in, max_len)` and the labels as text"
+    rows, labels = [], []
+    data = False
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith('#'): continue
+        if not data:
+            data = line.lower() == '@data'
+            continue
+        *dims, y = line.split(':')
+        rows.append([np.array([np.nan if v in ('?', 'NaN', '') else float(v) for v in d.split(',')], dtype=np.float32)
+                     for d in dims])
+        labels.append(y.strip())
+    L = max(len(d) for r in rows for d in r)
+    X = np.full((len(rows), len(rows[0]), L), np.nan, dtype=np.float32)
+    for i, r in enumerate(rows):
+        for c, d in enumerate(r): X[i, c, :len(d)] = d
+    return X, np.array(labels, dtype=object)
+
+def load(source:str, name:str, eq:bool=False) -> dict:
+    "Train and test split of dataset `name`: NaN-padded series, labels, true lengths"
+    out = {}
+    for split in ('TRAIN', 'TEST'):
+        text, where = _ts_text(source, name, split, eq)
+        X, y = _read_ts_text(text, where)
+        out[split.lower()] = (X, y, lengths_of(X))
+    return out
+
+def lengths_of(X:np.ndarray) -> np.ndarray:
+    "True length of each NaN-padded series (all channels of a series share it)"
+    true = ~np.isnan(X).all(1)                       # (n, L): a step any channel has a value at
+    return np.where(true.any(1), X.shape[2] - np.argmax(true[:, ::-1], 1), 0).astype(np.int64)
+
+# ---------------------------------------------------------------------------------------------------------------
+# The arms' inputs
+
+def zero_pad(X:np.ndarray, L:int) -> np.ndarray:
+    "NaN-padded series zero-padded to `L` steps (no mask: the zeros are data to the network)"
+    out = np.zeros((len(X), X.shape[1], L), dtype=np.float32)
+    out[:, :, :X.shape[2]] = np.nan_to_num(X[:, :, :L], nan=0.0)
+    return out
+
+def resample(X:np.ndarray, lengths:np.ndarray, L:int) -> np.ndarray:
+    "Each series linearly interpolated from its true steps to `L` steps (ends kept)"
+    out = np.empty((len(X), X.shape[1], L), dtype=np.float32)
+    t = np.linspace(0, 1, L)
+    for i, n in enumerate(lengths):
+        src = np.linspace(0, 1, n) if n > 1 else np.zeros(1)
+        for c in range(X.shape[1]): out[i, c] = np.interp(t, src, X[i, c, :n]) if n > 1 else X[i, c, 0]
+    return out
+
+def batch_waste(lengths:np.ndarray, bs:int, epochs:int, models:int, seed:int=0) -> float:
+    "Share of padded steps when each batch is padded to its longest series (random order per member and epoch)"
+    rng = np.random.default_rng(seed)
+    true = padded = 0
+    for _ in range(models * epochs):
+        for b in np.array_split(rng.permutation(len(lengths)), max(1, -(-len(lengths) // bs))):
+            true += lengths[b].sum(); padded += len(b) * lengths[b].max()
+    return float(1 - true / padded)
+
+def arm_data(arm:str, d:dict, d_eq:dict|None=None):
+    "Training and test series for `arm`, the padding waste of its training steps and the steps computed per true step"
+    (Xtr, ytr, ltr), (Xte, yte, lte) = d['train'], d['test']
+    true = ltr.sum()
+    if arm == 'eq':
+        (Xtr, ytr, _), (Xte, yte, _) = d_eq['train'], d_eq['test']
+        return Xtr, ytr, Xte, yte, dict(padding_waste=None, steps_ratio=Xtr.shape[0] * Xtr.shape[2] / true)
+    L = max(Xtr.shape[2], Xte.shape[2])                   # the longest series of train and test
+    if arm == 'zero':
+        return zero_pad(Xtr, L), ytr, zero_pad(Xte, L), yte, dict(padding_waste=float(1 - true / (len(Xtr) * L)),
+                                                                 steps_ratio=len(Xtr) * L / true)
+    if arm.startswith('resample'):
+        L = L if arm == 'resample_max' else int(np.median(ltr))
+        return (resample(Xtr, ltr, L), ytr, resample(Xte, lte, L), yte,
+                dict(padding_waste=0.0, steps_ratio=len(Xtr) * L / true, resampled_to=L))
+    if arm == 'exact': return Xtr, ytr, Xte, yte, {}
+    raise ValueError(f'arm {arm!r}: expected one of {ARMS}')
+
+# ---------------------------------------------------------------------------------------------------------------
+# Running and reporting
+
+def run_arm(arm:str, name:str, d:dict, d_eq:dict|None, budget:dict, seed:int) -> dict:
+    "Train and score one arm with one seed"
+    Xtr, ytr, Xte, yte, info = arm_data(arm, d, d_eq)
+    kw = dict(budget, seed=seed, verbose=False, progress=False)
+    if arm == 'exact':
+        kw['unequal_length'] = True
+        info['padding_waste'] = batch_waste(d['train'][2], budget['batch_size'], budget['epochs'], budget['models'], seed)
+        info['steps_ratio'] = 1 / (1 - info['padding_waste'])
+    clf = InceptionTimeClassifier(**kw)
+    c0, t0 = time.process_time(), time.perf_counter(); clf.fit(Xtr, ytr)
+    t_fit, c_fit = time.perf_counter() - t0, time.process_time() - c0
+    t0 = time.perf_counter(); pred = clf.predict(Xte); t_pred = time.perf_counter() - t0
+    acc = float(np.mean(pred == yte))
+    return dict(dataset=name, arm=arm, seed=seed, accuracy=round(acc, 4), correct=int((pred == yte).sum()), n_test=len(yte),
+                train_s=round(t_fit, 2), train_cpu_s=round(c_fit, 2), predict_s=round(t_pred, 3), train_shape=list(Xtr.shape),
+                **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in info.items()})
+
+def _merge(entries:list, meta:dict, out:Path=RESULTS):
+    "Add `entries` to the results file `out`, replacing those of the same dataset, arm and seed"
+    old = json.loads(out.read_text()) if out.exists() else {}
+    keep = {(e['dataset'], e['arm'], e['seed']): e for e in old.get('runs', [])}
+    keep.update({(e['dataset'], e['arm'], e['seed']): e for e in entries})
+    runs = sorted(keep.values(), key=lambda e: (e['dataset'], ARMS.index(e['arm']), e['seed']))
+    atomic_write(out, json.dumps(dict(old, **meta, runs=runs), indent=1) + '\n')
+
+def table(res:dict) -> str:
+    "A markdown table: per dataset and arm, median accuracy over seeds, training time and padding waste"
+    rows = ['| dataset | arm | test accuracy (median, seeds) | train s (median) | padding waste | steps / true step |',
+            '|---|---|---|---|---|---|']
+    for name in DATASETS:
+        for arm in ARMS:
+            es = [e for e in res.get('runs', []) if e['dataset'] == name and e['arm'] == arm]
+            if not es: continue
+            acc = np.median([e['accuracy'] for e in es]); t = np.median([e['train_s'] for e in es])
+            w = es[0].get('padding_waste'); r = es[0].get('steps_ratio')
+            seeds = ', '.join(f"{e['accuracy']:.3f}" for e in es)
+            extra = f" (to {es[0]['resampled_to']})" if 'resampled_to' in es[0] else ''
+            rows.append(f"| {name} | {arm}{extra} | {acc:.3f} ({seeds}) | {t:.1f} | "
+                        f"{'-' if w is None else f'{w:.1%}'} | {'-' if r is None else f'{r:.2f}'} |")
+    if PAPER: rows.append('\n' + '; '.join(f"{k}: the paper's {v} on the equal-length version" for k, v in PAPER.items()))
+    return '\n'.join(rows)
+
+def _default_source() -> str|None:
+    found = sorted(glob.glob('/tmp/aeon/aeon-*.whl'))
+    return found[-1] if found else None
+
+@call_parse
+def main(
+    source:str=None,        # aeon's wheel (default: /tmp/aeon/aeon-*.whl) or a folder with NAME/NAME_TRAIN.ts ...
+    datasets:str=','.join(DATASETS), # Comma-separated dataset names
+    arms:str='zero,resample_max,resample_median,eq', # Comma-separated arms (`exact` needs the estimator's unequal_length)
+    seeds:str='0',          # Comma-separated seeds; every arm gets the same
+    epochs:int=30,          # Training epochs (the paper: 1500)
+    models:int=5,           # Networks in the ensemble (the paper: 5)
+    filters:int=32,         # Filters per branch (the paper: 32)
+    depth:int=6,            # Modules per network (the paper: 6)
+    batch_size:int=64,      # Mini-batch size (the paper: 64)
+    lr:float=1e-3,          # Adam's learning rate (the paper: 1e-3)
+    threads:int=0,          # torch threads (0 = torch's default)
+    out:str=str(RESULTS),   # Results file (entries merged in)
+    table_only:bool=False,  # Print the table of the results file and exit
+):
+    out = Path(out)
+    if table_only: print(table(json.loads(out.read_text()))); return
+    if threads: torch.set_num_threads(threads)
+    source = source or _default_source()
+    if source is None: sys.exit('no data: pip download aeon==1.6.0 --no-deps -d /tmp/aeon, or pass --source')
+    budget = dict(epochs=epochs, models=models, filters=filters, depth=depth, batch_size=batch_size, lr=lr)
+    entries = []
+    for name in datasets.split(','):
+        d = load(source, name)
+        d_eq = load(source, name, eq=True) if 'eq' in arms.split(',') else None
+        for arm in arms.split(','):
+            for seed in (int(s) for s in seeds.split(',')):
+                e = run_arm(arm, name, d, d_eq, budget, seed)
+                print(json.dumps(e), flush=True)
+                entries.append(e)
+    meta = dict(budget=budget, source=Path(source).name, cpu=platform.processor() or platform.machine(),
+                torch_threads=torch.get_num_threads(), torch=torch.__version__)
+    _merge(entries, meta, out)
+    print(table(json.loads(out.read_text())))
