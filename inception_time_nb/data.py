@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'check_like', 'class_order', 'encode_labels',
-           'decode_labels', 'parse_wide', 'read_wide_csv', 'LongData', 'parse_long', 'read_long_csv', 'Dataset',
-           'detect_format', 'read_csv', 'sample_data', 'parse_csv_text', 'iter_csv', 'check_training', 'Scaler',
-           'synth_ts', 'plot_series_per_class', 'atomic_write', 'Interrupted', 'raise_on_signals']
+__all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'pad_series', 'interpolate_missing',
+           'check_like', 'class_order', 'encode_labels', 'decode_labels', 'parse_wide', 'read_wide_csv', 'LongData',
+           'parse_long', 'read_long_csv', 'Dataset', 'detect_format', 'read_csv', 'sample_data', 'parse_csv_text',
+           'iter_csv', 'read_ts', 'check_training', 'Scaler', 'synth_ts', 'plot_series_per_class', 'atomic_write',
+           'Interrupted', 'raise_on_signals']
 
 # %% ../nbs/00_data.ipynb #76b58e1c
 class DataError(ValueError):
@@ -47,13 +48,22 @@ def _show(s:str) -> str:
     "`s` quoted for a message, shortened when long"
     return repr(s) if len(s) <= 40 else f"{s[:30]!r}... ({len(s):,} characters)"
 
-def _cell_error(s:str, where:str, last:bool=False):
+def _is_missing(s:str) -> bool:
+    "True when text cell `s` spells a missing value (empty, `NaN`, `NA`, ...)"
+    v = _as_float(s)
+    return s.lower() in _MISSING if v is None else math.isnan(v)
+
+_TRAILING = "empty or NaN cells at the end of a row end a shorter series with unequal_length=True, or --unequal-length"
+_INSIDE = "missing='interpolate', or --missing interpolate, fills values missing inside a series"
+
+def _cell_error(s:str, where:str, last:bool=False, trailing:bool|None=None):
     "Why text cell `s` is not a usable value, as a message starting with `where`; None when it is one"
     v = _as_float(s)
     if v is None and s.lower() not in _MISSING: return f"{where}: {_show(s)} is not a number"
     if v is None or math.isnan(v):
         how = f" ({s!r})" if s else (" (the row ends with a comma)" if last else "")
-        return f"{where}: missing value{how}; expected a number"
+        hint = '' if trailing is None else f" ({_TRAILING if trailing else _INSIDE})"
+        return f"{where}: missing value{how}; expected a number{hint}"
     if math.isinf(v) and s.strip().lstrip('+-').lower() in ('inf', 'infinity'): return f"{where}: {s!r} is not a finite number"
     if abs(v) > MAX_ABS:
         return (f"{where}: {_show(s)} is too large; expected a number within ±{MAX_ABS:.0e} "
@@ -64,24 +74,158 @@ def _in_range(A:np.ndarray) -> bool:
     "True when every value of `A` is a number within ±MAX_ABS (NaN fails both comparisons)"
     return A.size == 0 or bool(A.min() >= -MAX_ABS and A.max() <= MAX_ABS)
 
+def _ends(nan:np.ndarray) -> np.ndarray:
+    "One past the last value of each row of a NaN mask `(..., L)` (0 for a row of NaN)"
+    return np.where(nan.all(-1), 0, nan.shape[-1] - np.argmin(nan[..., ::-1], -1))
+
 # %% ../nbs/00_data.ipynb #044b23f0
-def to_3d(X, name:str='X') -> np.ndarray:
+def _first_bad(A:np.ndarray) -> tuple:
+    "`(series, channel, step)` of the first value of `A` (3-D) that is not a number within ±MAX_ABS (NaN included)"
+    return tuple(int(v) for v in np.argwhere(~(np.abs(A) <= MAX_ABS))[0])
+
+def _nan_hint(A:np.ndarray, i:int, c:int, t:int) -> str:
+    "What to do about the NaN at `A[i, c, t]`: padding at the end of a series, or a value missing inside it"
+    if np.isnan(A[i, c, t:]).all(): return "; series of different lengths, NaN-padded at the end, need unequal_length=True"
+    return "; missing='interpolate' fills values missing inside a series"
+
+def _in_range_nan(A:np.ndarray) -> bool:
+    "True when every value of `A` but NaN is a number within ±MAX_ABS (`fmin`/`fmax` skip NaN without a copy)"
+    if A.dtype.kind != 'f' or A.size == 0: return _in_range(A)
+    lo, hi = np.fmin.reduce(A, axis=None), np.fmax.reduce(A, axis=None)
+    return bool(np.isnan(lo) or (lo >= -MAX_ABS and hi <= MAX_ABS))
+
+def to_3d(X,
+    name:str='X',               # Where `X` came from, for messages
+    unequal_length:bool=False,  # Accept series of different lengths: a list of `(c_in, len_i)` arrays, or NaN-padded arrays
+    missing:str='error',        # 'error': a NaN inside a series is refused; 'interpolate': filled linearly (`interpolate_missing`)
+) -> np.ndarray:
     "`X` as a float32 array of shape `(n, c_in, seq_len)`, checked for shape and values (finite, within ±`MAX_ABS`)"
+    if missing not in ('error', 'interpolate'): raise ValueError(f"missing: got {missing!r}; expected 'error' or 'interpolate'")
     if isinstance(X, pd.DataFrame): X = X.to_numpy()
+    if unequal_length and isinstance(X, (list, tuple)): X = pad_series(X, name)
     try:
         A = np.asarray(X)
         if A.dtype.kind not in 'fiub': A = np.asarray(A, dtype=np.float64)
-    except (TypeError, ValueError) as e: raise DataError(f"{name}: expected numbers, got {e}") from None
+    except (TypeError, ValueError) as e:
+        if isinstance(X, (list, tuple)) and 'inhomogeneous' in str(e):
+            raise DataError(f"{name}: series of different lengths (or shapes); expected one length, "
+                            "or unequal_length=True to NaN-pad them") from None
+        raise DataError(f"{name}: expected numbers, got {e}") from None
     if A.ndim == 2: A = A[:, None, :]
     if A.ndim != 3: raise DataError(f"{name}: expected shape (n, seq_len) or (n, c_in, seq_len), got {A.shape}")
     if A.shape[0] == 0: raise DataError(f"{name}: no series (shape {A.shape})")
     if A.shape[2] == 0: raise DataError(f"{name}: series have no time steps (shape {A.shape})")
     if not _in_range(A):      # checked before the cast, so that 1e39 is reported as 1e39, not inf
-        i, c, t = np.argwhere(~(np.abs(A) <= MAX_ABS))[0]
-        v = A[i, c, t]
-        what = 'a finite number' if not np.isfinite(v) else f'a number within ±{MAX_ABS:.0e}'
-        raise DataError(f"{name}: series {i}, channel {c}, time step {t} is {str(v)}; expected {what}")
+        nan_ok = unequal_length or missing != 'error'
+        if not nan_ok or not _in_range_nan(A):
+            i, c, t = _first_bad(np.where(np.isnan(A), 0, A) if nan_ok else A)
+            v = A[i, c, t]
+            if not np.isnan(v):
+                what = 'a finite number' if not np.isfinite(v) else f'a number within ±{MAX_ABS:.0e}'
+                raise DataError(f"{name}: series {i}, channel {c}, time step {t} is {str(v)}; expected {what}")
+            raise DataError(f"{name}: series {i}, channel {c}, time step {t} is nan; expected a finite number{_nan_hint(A, i, c, t)}")
+        if missing == 'interpolate': A = interpolate_missing(A, unequal_length, name)
+        if unequal_length: series_lengths(A, name)                   # the padding is checked: NaN only at the ends
     return np.asarray(A, dtype=np.float32)
+
+# %% ../nbs/00_data.ipynb #fb24eb3a
+def _block_lengths(B:np.ndarray, name:str, a:int=0) -> np.ndarray|None:
+    "True lengths of the series of block `B` `(k, c_in, L)` (rows `a`, `a+1`, ... of the whole); None when it has no NaN"
+    if not B.size or not np.isnan(B.min()): return None          # no NaN (`min` propagates NaN): one pass, no copy
+    nan = np.isnan(B)
+    ends = _ends(nan)                                              # (k, c): one past each channel's last value
+    holes = nan.sum(2) != B.shape[2] - ends                        # a NaN before a channel's end
+    uneven, empty = ends.min(1) != ends.max(1), ends.max(1) == 0
+    bad = np.flatnonzero(holes.any(1) | uneven | empty)
+    if len(bad):
+        i = bad[0]
+        if holes[i].any():
+            ch = int(np.flatnonzero(holes[i])[0]); t = int(np.flatnonzero(nan[i, ch])[0])
+            raise DataError(f"{name}: series {a + i}, channel {ch}, time step {t} is nan, a value missing inside a series "
+                            f"of {ends[i, ch]} steps; expected a number (missing='interpolate' fills it from its neighbours)")
+        if empty[i]: raise DataError(f"{name}: series {a + i} has no values (every step is NaN); expected at least one time step")
+        lo, hi = int(np.argmin(ends[i])), int(np.argmax(ends[i]))
+        raise DataError(f"{name}: series {a + i}, channel {lo} ends at time step {ends[i, lo]} but channel {hi} at "
+                        f"{ends[i, hi]} (NaN at time step {ends[i, lo]}); all channels of a series must have the same length")
+    return ends[:, 0]
+
+def series_lengths(X,
+    name:str='X',            # Where `X` came from, for messages
+    values:int=1 << 22,      # Values examined at a time (a memory-mapped `X` is scanned block by block)
+) -> np.ndarray|None:
+    "`None` when `X` `(n, c_in, L)` has no NaN; else the int64 true length of each series (NaN-padded at the end)"
+    X = X[:, None, :] if X.ndim == 2 else X
+    n, c, L = X.shape
+    step, out = max(1, values // max(1, c * L)), None
+    for a in range(0, n, step):
+        e = _block_lengths(X[a:a+step], name, a)
+        if e is None: continue
+        if out is None: out = np.full(n, L, np.int64)
+        out[a:a+len(e)] = e
+    return out
+
+# %% ../nbs/00_data.ipynb #027cf9da
+def pad_series(seq,
+    name:str='X',    # Where `seq` came from, for messages
+) -> np.ndarray:
+    "A list of `(c_in, len_i)` (or 1-D `(len_i,)`) arrays as one NaN-padded float32 array `(n, c_in, max_len)`"
+    seq = list(seq)
+    if not seq: raise DataError(f"{name}: no series (an empty list)")
+    arrs = []
+    for i, s in enumerate(seq):
+        try:
+            a = np.asarray(s.to_numpy() if isinstance(s, (pd.Series, pd.DataFrame)) else s)
+            if a.dtype.kind not in 'fiub': a = np.asarray(a, dtype=np.float64)
+        except (TypeError, ValueError) as e: raise DataError(f"{name}: series {i}: expected numbers, got {e}") from None
+        if a.ndim == 1: a = a[None]
+        if a.ndim != 2: raise DataError(f"{name}: series {i} has shape {a.shape}; expected (len,) or (c_in, len)")
+        if a.shape[1] == 0: raise DataError(f"{name}: series {i} has no time steps (shape {a.shape})")
+        if a.shape[0] != arrs[0].shape[0] if arrs else False:
+            raise DataError(f"{name}: series {i} has {a.shape[0]} channel(s), but series 0 has {arrs[0].shape[0]}; "
+                            "expected the same channels for every series")
+        arrs.append(a)
+    out = np.full((len(arrs), arrs[0].shape[0], max(a.shape[1] for a in arrs)), np.nan, np.float32)
+    for i, a in enumerate(arrs):
+        if not _in_range_nan(a):              # checked before the cast, so that 1e39 is reported as 1e39, not inf
+            c, t = np.argwhere(~(np.abs(a) <= MAX_ABS) & ~np.isnan(a))[0]
+            v = a[c, t]
+            raise DataError(f"{name}: series {i}, channel {c}, time step {t} is {str(v)}; expected "
+                            + ('a finite number' if np.isinf(v) else f'a number within ±{MAX_ABS:.0e}'))
+        out[i, :, :a.shape[1]] = a
+    return out
+
+# %% ../nbs/00_data.ipynb #04cee27e
+def interpolate_missing(X,
+    padded:bool,         # True: NaN after a series' last value are padding and stay; False: they are filled too
+    name:str='X',        # Where `X` came from, for messages
+    values:int=1 << 22,  # Values filled at a time
+) -> np.ndarray:
+    "A float32 copy of `X` `(n, c_in, L)` with NaN inside each series filled linearly per channel, edges carried"
+    X = np.array(X, dtype=np.float32)
+    if X.ndim == 2: X = X[:, None, :]
+    n, c, L = X.shape
+    t = np.arange(L)
+    for a in range(0, n, max(1, values // max(1, c * L))):
+        B = X[a:a + max(1, values // max(1, c * L))]
+        if not B.size or not np.isnan(B.min()): continue
+        nan = np.isnan(B)
+        has = ~nan.all(2)                                                   # (k, c): channels with a value
+        end = np.where(nan.all((1, 2)), 0, L - np.argmin(nan.all(1)[:, ::-1], 1)) if padded else np.full(len(B), L)
+        blank = np.flatnonzero(((~has) & (end[:, None] > 0)).any(1) | (end == 0))
+        if len(blank):
+            i = blank[0]
+            what = "has no values" if end[i] == 0 or not has[i].any() else f"channel {int(np.flatnonzero(~has[i])[0])} has no values"
+            raise DataError(f"{name}: series {a + i} {what} (every step is NaN); nothing to interpolate from")
+        prev = np.maximum.accumulate(np.where(nan, -1, t), 2)              # index of the last value at or before t
+        nxt = np.minimum.accumulate(np.where(nan, L, t)[..., ::-1], 2)[..., ::-1]   # ... and of the next at or after t
+        pv = np.take_along_axis(B, np.maximum(prev, 0), 2)
+        nv = np.take_along_axis(B, np.minimum(nxt, L - 1), 2)
+        with np.errstate(all='ignore'):
+            lin = pv + (nv - pv) * ((t - prev) / np.maximum(nxt - prev, 1)).astype(np.float32)
+        fill = np.where(prev < 0, nv, np.where(nxt >= L, pv, lin))
+        todo = nan & (t < end[:, None, None])
+        B[todo] = fill[todo]
+    return X
 
 # %% ../nbs/00_data.ipynb #f29bd56e
 def check_like(X:np.ndarray, c_in:int, seq_len:int, name:str='X'):
@@ -193,6 +337,22 @@ class _Text:
             while b := f.read(1 << 20): n += b.count(end)
         return n
 
+    def widest(self) -> tuple:
+        "`(rows, fields)`: upper bounds on the number of rows and on the fields of a row (commas + 1); `(None, None)` when compressed"
+        if self.gz: return None, None
+        end, n, best, carry = (13 if self.cr else 10), 1, 0, 0          # carry: commas of the line not yet ended
+        with (io.BytesIO(self.f.getvalue()) if self.path is None else open(self.path, 'rb')) as f:
+            while b := f.read(1 << 20):
+                a = np.frombuffer(b, np.uint8)
+                nl, cm = np.flatnonzero(a == end), np.flatnonzero(a == 44)
+                if len(nl):
+                    before = np.searchsorted(cm, nl)                       # commas before each line end
+                    per = np.diff(before, prepend=0); per[0] += carry
+                    best, carry = max(best, int(per.max())), int(len(cm) - before[-1])
+                else: carry += len(cm)
+                n += len(nl)
+        return n, max(best, carry) + 1
+
     def close(self): self.f.close()
     def __enter__(self): return self
     def __exit__(self, *a): self.close()
@@ -266,50 +426,67 @@ def _text_rows(block:bytes, source, line0:int=1):
     return rows, lines
 
 # %% ../nbs/00_data.ipynb #1c85a931
-def _check_rows(rows, fname, row0=0, lines=None):
-    "Check that `rows` (lists of cells) are non-empty and all as long as the first one"
+_RAGGED = "all series must have the same length (series of different lengths: unequal_length=True, --unequal-length)"
+
+def _check_rows(rows, fname, row0=0, lines=None, unequal:bool=False):
+    "Check that `rows` (lists of cells) are non-empty and all as long as the first one (the longest with `unequal`)"
     if not rows: raise DataError(f"{_where(fname)}: the file is empty; expected one series per row")
     lines = lines or range(row0 + 1, row0 + 1 + len(rows))
+    if unequal: return max(len(r) for r in rows)
     n = len(rows[0])
     for r, cells in enumerate(rows):
-        if len(cells) != n:
-            raise DataError(f"{_where(fname, lines[r])}: {len(cells)} values, but row {lines[0]} has {n}; "
-                            "all series must have the same length")
+        if len(cells) != n: raise DataError(f"{_where(fname, lines[r])}: {len(cells)} values, but row {lines[0]} has {n}; {_RAGGED}")
     return n
 
-def _to_float(rows, fname, row0=0, col0=0, lines=None, cols=None) -> np.ndarray:
-    "Convert a rectangular list of text cells to float32, naming the first cell that is missing, not a number or out of range"
+def _to_float(rows, fname, row0=0, col0=0, lines=None, cols=None, unequal:bool=False, missing:str='error') -> np.ndarray:
+    "Convert a list of text cells to float32, naming the first cell that is missing, not a number or out of range (NaN where allowed)"
     lines = lines or range(row0 + 1, row0 + 1 + len(rows))
+    nan_ok = unequal or missing != 'error'
+    out = np.full((len(rows), max(map(len, rows), default=0)), np.nan, np.float32) if nan_ok else None
     for r, cells in enumerate(rows):
-        for c, s in enumerate(cells):
-            err = _cell_error(s, _where(fname, lines[r], cols[c] if cols else col0 + c + 1), last=c == len(cells) - 1)
+        end = len(cells)
+        if unequal:
+            while end and _is_missing(cells[end - 1]): end -= 1      # trailing empty or NaN cells end the series
+            if end == 0: raise DataError(f"{_where(fname, lines[r])}: no values" + (" after the label" if col0 == 1 else "")
+                                         + "; expected a series of at least one time step")
+        for c in range(end):
+            s = cells[c]
+            if missing == 'interpolate' and _is_missing(s): continue
+            err = _cell_error(s, _where(fname, lines[r], cols[c] if cols else col0 + c + 1), last=c == len(cells) - 1,
+                              trailing=False if unequal else all(_is_missing(x) for x in cells[c:]))
             if err: raise DataError(err)
-    return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
+        if nan_ok:
+            if missing == 'interpolate' and all(_is_missing(x) for x in cells[:end]):
+                raise DataError(f"{_where(fname, lines[r])}: every value is missing; nothing to interpolate from")
+            out[r, :end] = [math.nan if _is_missing(x) else float(x) for x in cells[:end]]
+    return out if nan_ok else np.array(rows, dtype=np.float32).reshape(len(rows), -1)
 
 # %% ../nbs/00_data.ipynb #87ae8ea2
-def _looks_like_header(rows, skip:int=0):
-    "True when the first row has non-numeric cells where the second row has numbers"
+def _looks_like_header(rows, skip:int=0, nan_ok:bool=False):
+    "True when the first row has non-numeric cells where the second row has numbers (missing cells aside when `nan_ok`)"
     if len(rows) < 2: return False
     first, second = rows[0][skip:], rows[1][skip:]
-    return any(_as_float(s) is None for s in first) and all(_as_float(s) is not None for s in second)
+    gap = (lambda s: nan_ok and _is_missing(s))
+    return any(_as_float(s) is None and not gap(s) for s in first) and all(_as_float(s) is not None or gap(s) for s in second)
 
 def _separator(cells) -> str|None:
     "The separator a one-column row seems to use instead of commas"
     return next((s for s in (';', '\t', '|') if len(cells) == 1 and s in cells[0]), None)
 
 # %% ../nbs/00_data.ipynb #003a67ef
-def parse_wide(rows:list, labelled:bool=True, source='input', row0:int=0, width:int|None=None, lines:list|None=None):
-    "Check and convert wide-format rows of text cells: `(X (n, 1, seq_len), y strings or None)`"
+def parse_wide(rows:list, labelled:bool=True, source='input', row0:int=0, width:int|None=None, lines:list|None=None,
+               unequal_length:bool=False, missing:str='error'):
+    "Check and convert wide-format rows of text cells: `(X (n, 1, seq_len), y strings or None)`; NaN-padded with `unequal_length`"
     lines = lines or list(range(row0 + 1, row0 + 1 + len(rows)))
     if rows and (sep := _separator(rows[0])):
         raise DataError(f"{_where(source, lines[0])}: one value with {sep!r} in it; expected values separated by commas")
-    n = _check_rows(rows, source, lines=lines)
-    if width is not None and n != width:
-        raise DataError(f"{_where(source, lines[0])}: {n} values, but earlier rows have {width}; all series must have the same length")
+    n = _check_rows(rows, source, lines=lines, unequal=unequal_length)
+    if width is not None and n != width and not unequal_length:
+        raise DataError(f"{_where(source, lines[0])}: {n} values, but earlier rows have {width}; {_RAGGED}")
     if width is None and len(rows) == 1 and n > labelled and all(_as_float(c) is None for c in rows[0][labelled:]):
         raise DataError(f"{_where(source, lines[0])}: looks like a header ({', '.join(rows[0][:3])}, ...) with no rows after it; "
                         "expected one series per row, without a header")
-    if width is None and _looks_like_header(rows, skip=1 if labelled else 0):
+    if width is None and _looks_like_header(rows, skip=1 if labelled else 0, nan_ok=unequal_length or missing != 'error'):
         raise DataError(f"{_where(source, lines[0])}: looks like a header ({', '.join(rows[0][:3])}, ...); "
                         "this format has no header row: one series per row" + (", label first" if labelled else ""))
     if labelled:
@@ -317,22 +494,35 @@ def parse_wide(rows:list, labelled:bool=True, source='input', row0:int=0, width:
         y = np.array([r[0] for r in rows], dtype=object)
         for i, l in enumerate(y):
             if l == '': raise DataError(f"{_where(source, lines[i], 1)}: missing label")
-        X = _to_float([r[1:] for r in rows], source, col0=1, lines=lines)
-    else: y, X = None, _to_float(rows, source, lines=lines)
+        X = _to_float([r[1:] for r in rows], source, col0=1, lines=lines, unequal=unequal_length, missing=missing)
+    else: y, X = None, _to_float(rows, source, lines=lines, unequal=unequal_length, missing=missing)
+    if missing == 'interpolate': X = interpolate_missing(X, unequal_length, source)[:, 0]
     return X[:, None, :], y
 
-def read_wide_csv(path, labelled:bool=True):
+def read_wide_csv(path,
+    labelled:bool=True,         # The label is the first column
+    unequal_length:bool=False,  # Series of different lengths: trailing empty or NaN cells (or short rows) end a series
+    missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
+):
     "Read a wide CSV (no header; label first when `labelled`): `(X, y)` with `X` of shape `(n, 1, seq_len)`, `y` strings or None"
-    with _Text(path) as t: return _read_wide(t, labelled)
+    _check_options(unequal_length, missing)
+    with _Text(path) as t: return _read_wide(t, labelled, unequal_length, missing)
+
+def _check_options(unequal_length, missing):
+    if not isinstance(unequal_length, (bool, np.bool_)): raise ValueError(f"unequal_length: got {unequal_length!r}; expected True or False")
+    if missing not in ('error', 'interpolate'): raise ValueError(f"missing: got {missing!r}; expected 'error' or 'interpolate'")
 
 # %% ../nbs/00_data.ipynb #014c8571
-def _pd_read(block:bytes, ncol:int, **kw):
-    "pandas' C parser on a block of whole lines (no NA guessing, blank lines skipped); None when it refuses the block"
+_NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {''})
+
+def _pd_read(block:bytes, ncol:int, na:list|None=None, **kw):
+    "pandas' C parser on a block of whole lines (blank lines skipped; NaN only in columns `na`); None when it refuses the block"
+    nakw = (dict(na_filter=True, keep_default_na=False, na_values={i: _NA_TEXT for i in na}) if na else dict(na_filter=False))
     try:
         with warnings.catch_warnings(), np.errstate(all='ignore'):
             warnings.simplefilter('ignore')
-            return pd.read_csv(io.BytesIO(block), header=None, names=range(ncol), index_col=False, na_filter=False,
-                               engine='c', low_memory=False, skip_blank_lines=True, **kw)
+            return pd.read_csv(io.BytesIO(block), header=None, names=range(ncol), index_col=False,
+                               engine='c', low_memory=False, skip_blank_lines=True, **nakw, **kw)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OverflowError, IndexError): return None
 
 def _first_cells(block:bytes) -> list|None:
@@ -389,16 +579,66 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
+def _field_counts(block:bytes) -> np.ndarray:
+    "The number of fields (commas + 1) of each non-blank line of a block without quotes"
+    a = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(a == 10)
+    if not block.endswith(b'\n'): ends = np.append(ends, len(a))
+    counts = np.diff(np.searchsorted(np.flatnonzero(a == 44), ends), prepend=0) + 1
+    starts = np.r_[0, ends[:-1] + 1]
+    short = np.flatnonzero(ends - starts <= 2)                      # (a line of 1-2 bytes may be blank: "\r", " ")
+    keep = np.ones(len(ends), bool)
+    keep[short[[not block[s:e].strip() for s, e in zip(starts[short], ends[short])]]] = False
+    return counts[keep]
+
+def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool, unequal:bool, missing:str):
+    "The fast path when NaN may be read (`unequal` lengths, or values to fill): `(X (k, w), y)` with NaN padding, or None"
+    if not block or block.isspace(): return np.empty((0, 0), np.float32), [] if labelled else None
+    if b'"' in block: return None
+    if not block.isascii():
+        try: block.decode('utf-8')
+        except UnicodeDecodeError: return None
+    counts = _field_counts(block)
+    if not len(counts): return np.empty((0, 0), np.float32), [] if labelled else None
+    ncol = int(counts.max())
+    if ncol < 1 + labelled or (not unequal and (counts != (width or counts[0])).any()): return None
+    na, y = range(labelled, ncol), None
+    if labelled and not text_labels:
+        df = _pd_read(block, ncol, na, dtype=np.float32)
+        if df is not None: y, df = _lead_cells(block)[0], df.iloc[:, 1:]
+    else: df = None
+    if labelled and df is None:
+        df = _pd_read(block, ncol, na, dtype={0: object})
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]): return None
+        y, df = [str(s).strip() for s in df[0].tolist()], df.iloc[:, 1:]
+    if not labelled: df = _pd_read(block, ncol, na, dtype=np.float32)
+    if df is None or df.shape[1] != ncol - labelled or len(df) != len(counts): return None
+    with np.errstate(all='ignore'): X = df.to_numpy(np.float32)
+    if labelled and (len(y) != len(X) or '' in y): return None
+    if not _in_range_nan(X): return None
+    if X.size and np.isnan(X.min()):
+        nan = np.isnan(X)
+        ends = _ends(nan) if unequal else np.full(len(X), X.shape[1])
+        if (ends == 0).any(): return None                                        # a row without values: the exact path says where
+        holes = nan.sum(1) != X.shape[1] - ends
+        if holes.any():
+            if missing == 'error': return None
+            if (nan.sum(1) >= ends).any(): return None                          # nothing to interpolate from
+            X = interpolate_missing(X, unequal)[:, 0]
+    return X, y
+
 # %% ../nbs/00_data.ipynb #cc28bbbe
-def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1):
+def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1,
+                 unequal:bool=False, missing:str='error'):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
-    width, text_labels = None, False
+    width, text_labels, nan_ok = None, False, unequal or missing != 'error'
     for block, line0, ends in _line_blocks(t, nbytes, nlines, line):
-        res = _fast_wide(block, labelled, width, text_labels)
+        res = (_fast_wide_nan(block, labelled, width, text_labels, unequal, missing) if nan_ok else
+               _fast_wide(block, labelled, width, text_labels))
         if res is None:
             rows, lines = _text_rows(block, t.name, line0)
             if rows:
-                X, y = parse_wide(rows, labelled, t.name, width=width, lines=lines)
+                X, y = parse_wide(rows, labelled, t.name, width=width, lines=lines, unequal_length=unequal, missing=missing)
                 res = X[:, 0], (list(y) if labelled else None)
             else: res = np.empty((0, 0), np.float32), ([] if labelled else None)
         if width is None and len(res[0]): width = res[0].shape[1] + labelled
@@ -406,22 +646,56 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
         yield res + (ends,)
 
 # %% ../nbs/00_data.ipynb #06d058dd
-def _read_wide(t:_Text, labelled:bool):
+class _Labels:
+    "Labels collected block by block as small integer codes (one string object per distinct label, not per row)"
+    def __init__(self): self.index, self.codes = {}, []
+    def add(self, y:list):
+        ix = self.index
+        self.codes.append(np.fromiter((ix.setdefault(l, len(ix)) for l in y), np.int32, len(y)))
+    def array(self, source) -> np.ndarray:
+        names = np.array(_Spellings(source)(list(self.index)), dtype=object)
+        return names[np.concatenate(self.codes)] if self.codes else names[:0]
+
+def _width(X:np.ndarray) -> int:
+    "The longest true length among the rows of NaN-padded `X` `(k, L)`"
+    if not X.size or not np.isnan(X[:, -1].max()): return X.shape[-1]
+    return int(_ends(np.isnan(X)).max())
+
+def _narrow(X:np.ndarray, m:int) -> np.ndarray:
+    "The first `m` columns of C-contiguous `X` `(n, L)`, moved in place to the front of its own memory (no second array)"
+    n, L = X.shape
+    if m >= L: return X
+    flat = X.reshape(-1)
+    step = max(1, (1 << 20) // max(1, L))
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        flat[a * m:b * m] = X[a:b, :m].reshape(-1).copy()       # rows only move to the front: what is read is never overwritten first
+    return flat[:n * m].reshape(n, m)
+
+def _read_wide(t:_Text, labelled:bool, unequal:bool=False, missing:str='error'):
     "`(X (n, 1, seq_len), y)` of a whole wide file, parsed block by block into one preallocated array (lines are counted first)"
-    nmax, X, ys, pieces, i = t.n_lines(), None, [], [], 0
-    for Xb, yb, _ in _wide_blocks(t, labelled):
+    nan_ok = unequal or missing != 'error'
+    nmax, wmax = t.widest() if nan_ok else (t.n_lines(), None)
+    X, ys, pieces, i, m = None, _Labels(), [], 0, 0
+    for Xb, yb, _ in _wide_blocks(t, labelled, unequal=unequal, missing=missing):
         k = len(Xb)
         if not k: continue
         if nmax is None: pieces.append(Xb)
         else:
-            if X is None: X = np.empty((nmax, Xb.shape[1]), np.float32)
-            X[i:i+k] = Xb
-        if labelled: ys += yb
+            if X is None: X = np.empty((nmax, wmax - labelled if nan_ok else Xb.shape[1]), np.float32)
+            X[i:i+k, :Xb.shape[1]] = Xb
+            if Xb.shape[1] < X.shape[1]: X[i:i+k, Xb.shape[1]:] = np.nan
+        if labelled: ys.add(yb)
+        if nan_ok: m = max(m, _width(Xb))
         i += k
     if i == 0: raise DataError(f"{t.name}: the file is empty; expected one series per row")
-    X = np.concatenate(pieces) if nmax is None else X[:i] if i > 0.9 * nmax else X[:i].copy()
-    y = np.array(_Spellings(t.name)(ys), dtype=object) if labelled else None
-    return X[:, None, :], y
+    if nmax is None:
+        X = np.full((i, max(p.shape[1] for p in pieces)), np.nan, np.float32)
+        j = 0
+        for p in pieces: X[j:j+len(p), :p.shape[1]] = p; j += len(p)
+    X = X[:i] if i > 0.9 * len(X) else X[:i].copy()
+    if nan_ok: X = _narrow(np.ascontiguousarray(X), m)
+    return X[:, None, :], ys.array(t.name) if labelled else None
 
 # %% ../nbs/00_data.ipynb #7afacc6a
 @dataclass
@@ -461,7 +735,7 @@ def _long_header(header, path):
 def _feature_key(f): v = _as_float(f); return (v is None, v or 0, f)
 
 def parse_long(header:list, body:list, labelled:bool|None=None, source='input', row0:int=1, lines:list|None=None,
-               features:tuple|None=None) -> LongData:
+               features:tuple|None=None, unequal_length:bool=False, missing:str='error') -> LongData:
     "Check and convert long-format rows (`header`, then `body` starting after file row `row0`; or at file rows `lines`)"
     ycols, xcols = _long_header(header, source)
     path = source
@@ -470,12 +744,15 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
     if not body: raise DataError(f"{_where(source)}: a header but no rows")
     lines = lines or list(range(row0 + 1, row0 + 1 + len(body)))
     for r, cells in enumerate(body):
-        if len(cells) != len(header):
+        if len(cells) != len(header) and not (unequal_length and 2 <= len(cells) < len(header)
+                                              and set(range(len(cells), len(header))) <= set(xcols)):
             raise DataError(f"{_where(source, lines[r])}: {len(cells)} values, but the header (row 1) has {len(header)}; "
-                            "every row needs a value for each column")
+                            "every row needs a value for each column" + ("" if len(cells) > len(header) or unequal_length else
+                            " (x_* cells left blank at the end end a shorter series with unequal_length=True, --unequal-length)"))
         for c, what in ((0, 'sample id'), (1, 'feature id')):
             if cells[c] == '': raise DataError(f"{_where(source, lines[r], c+1)}: missing {what}")
-    vals = _to_float([[r[i] for i in xcols] for r in body], source, lines=lines, cols=[i + 1 for i in xcols])
+    vals = _to_float([[r[i] if i < len(r) else '' for i in xcols] for r in body], source, lines=lines, cols=[i + 1 for i in xcols],
+                     unequal=unequal_length, missing=missing)
     # group rows by sample (a sample's rows are consecutive), channels in sorted feature order
     by_sample, last = {}, None
     for r, cells in enumerate(body):
@@ -510,31 +787,51 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
                     raise DataError(f"{_where(path, lines[i])}: y_* columns {[body[i][c] for c in ycols]} are not one-hot "
                                     "(expected a single 1 and 0 elsewhere)")
             y.append(classes[hot[0].index(1.0)])
+    if unequal_length and missing == 'error' and np.isnan(X).any():       # the channels of a sample end together
+        ends = _ends(np.isnan(X))
+        s = int(np.flatnonzero(ends.min(1) != ends.max(1))[0]) if (ends.min(1) != ends.max(1)).any() else None
+        if s is not None:
+            sid = samples[s]; rows = {body[i][1]: i for i in by_sample[sid]}
+            lo, hi = int(np.argmin(ends[s])), int(np.argmax(ends[s]))
+            f_lo, f_hi = order[lo], order[hi]
+            raise DataError(f"{_where(path, lines[rows[f_lo]])}: sample {sid!r}, feature {f_lo!r} ends after {ends[s, lo]} time step(s), "
+                            f"but feature {f_hi!r} (row {lines[rows[f_hi]]}) after {ends[s, hi]}; all features of a sample must have "
+                            f"the same length ({_INSIDE})")
+    if missing == 'interpolate': X = interpolate_missing(X, unequal_length, source)
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
 # %% ../nbs/00_data.ipynb #2dfd1e10
-def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
+def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, unequal:bool=False, missing:str='error'):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
     ycols, xcols = _long_header(header, 'input')
-    if _quote_row(block) is not None: return None
+    nan_ok = unequal or missing != 'error'
+    na = xcols if nan_ok else None
+    if _quote_row(block) is not None or (nan_ok and b'"' in block): return None
+    if nan_ok and (_field_counts(block) != len(header)).any() and not unequal: return None
     if not block.isascii():
         try: block.decode('utf-8')
         except UnicodeDecodeError: return None
     ydt, ncol = (np.float32 if labelled else object), len(header)
     df = None
     if b'"' not in block and ncol > 64:   # numeric ids, many columns: all numbers, ids as written from the text
-        df = _pd_read(block, ncol, dtype=np.float32)
+        df = _pd_read(block, ncol, na, dtype=np.float32)
         if df is not None:
             sids, feats = [np.array(c, dtype=object) for c in _lead_cells(block, 2)]
             if len(sids) != len(df): return None
     if df is None:              # text or quoted ids: pandas reads them as text
-        df = _pd_read(block, ncol, dtype={i: (object if i < 2 else ydt if i in ycols else np.float32) for i in range(ncol)})
+        df = _pd_read(block, ncol, na, dtype={i: (object if i < 2 else ydt if i in ycols else np.float32) for i in range(ncol)})
         if df is None: return None
         sids, feats = [df[i].str.strip().to_numpy(object) for i in (0, 1)]
     if len(df) == 0 or df.shape[1] != ncol: return None
     if (sids == '').any() or (feats == '').any(): return None
     with np.errstate(all='ignore'): V = df[xcols].to_numpy(np.float32)
-    if not _in_range(V): return None
+    if not (_in_range_nan(V) if nan_ok else _in_range(V)): return None
+    if nan_ok and V.size and np.isnan(V.min()):
+        nan = np.isnan(V)
+        ends = _ends(nan) if unequal else np.full(len(V), V.shape[1])
+        if (ends == 0).any(): return None                                 # a row without values: the exact path says where
+        if missing == 'error' and (nan.sum(1) != V.shape[1] - ends).any(): return None
+        if missing == 'interpolate' and (nan.sum(1) >= ends).any(): return None
     codes, samples = pd.factorize(sids)
     if (np.diff(codes) < 0).any(): return None                     # a sample's rows must be consecutive
     fcodes, funiq = pd.factorize(feats)
@@ -546,6 +843,11 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None):
     pos = {f: k for k, f in enumerate(order)}
     X = np.empty((ns, nf, len(xcols)), np.float32)
     X[codes, np.array([pos[f] for f in funiq])[fcodes]] = V
+    if nan_ok and np.isnan(V.min() if V.size else 0):
+        if unequal and missing == 'error':
+            ends = _ends(np.isnan(X))
+            if (ends.min(1) != ends.max(1)).any(): return None            # features of a sample end at different steps
+        if missing == 'interpolate': X = interpolate_missing(X, unequal)
     classes = [header[i][2:] for i in ycols] if ycols else None
     y = None
     if labelled:
@@ -594,14 +896,15 @@ def _check_again(ids:list, lines:list, seen:np.ndarray, source):
         raise DataError(f"{_where(source, lines[r])}: sample {ids[r]!r} appears again after other samples; "
                         "a sample's rows must be consecutive")
 
-def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, features:tuple|None, seen:np.ndarray):
+def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, features:tuple|None, seen:np.ndarray,
+                unequal:bool=False, missing:str='error'):
     "`(LongData, hashes of its sample ids)` for a block of whole samples: fast path first, the exact path (and its messages) on any doubt"
-    d = _fast_long(block, header, labelled, features)
+    d = _fast_long(block, header, labelled, features, unequal, missing)
     if d is None:
         rows, lines = _text_rows(block, source, line0)
         if not rows: return None
         _check_again([c[0] for c in rows], lines, seen, source)
-        d = parse_long(header, rows, labelled, source, lines=lines, features=features)
+        d = parse_long(header, rows, labelled, source, lines=lines, features=features, unequal_length=unequal, missing=missing)
     h = np.array([hash(s) for s in d.samples], dtype=np.int64)
     if len(seen) and np.isin(h, seen).any():
         rows, lines = _text_rows(block, source, line0)
@@ -622,15 +925,23 @@ def _is_long(first:bytes) -> bool:
     return [c.strip().lower() for c in cells[:2]] == ['sample', 'feature']
 
 # %% ../nbs/00_data.ipynb #e653bd8b
-def _read_long(t:_Text, labelled:bool|None) -> LongData:
+def _trim_long(X:np.ndarray, nan_ok:bool) -> np.ndarray:
+    "NaN-padded `X` `(n, c_in, L)` narrowed to its longest series (in place), or `X` as it is"
+    if not nan_ok or not X.size or not np.isnan(X[:, :, -1].max()): return X
+    m = int(_ends(np.isnan(X[:, 0])).max())
+    n, c, L = X.shape
+    return _narrow(X.reshape(n * c, L), m).reshape(n, c, m)
+
+def _read_long(t:_Text, labelled:bool|None, unequal:bool=False, missing:str='error') -> LongData:
     "A whole long-format file, sample-aligned block by block into one preallocated array"
     header = _header(t)
     ycols, _ = _long_header(header, t.name)
     if labelled is None: labelled = bool(ycols)
     if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
+    nan_ok = unequal or missing != 'error'
     nmax, X, pieces, ys, ss, feats, seen, i = t.n_lines(), None, [], [], [], None, np.empty(0, np.int64), 0
     for block, line0 in _long_blocks(t, line=2):
-        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen)
+        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal, missing)
         if r is None: continue
         d, h = r
         if feats is None: feats = (d.samples[0], sorted(d.features))
@@ -640,17 +951,24 @@ def _read_long(t:_Text, labelled:bool|None) -> LongData:
             X[i:i+len(d.X)] = d.X
         i += len(d.X); ss.append(d.samples); seen = np.union1d(seen, h)
         if labelled: ys.append(d.y)
+        del d
     if i == 0: raise DataError(f"{_where(t.name)}: a header but no rows")
     X = np.concatenate(pieces) if nmax is None else X[:i]
     y = np.concatenate(ys) if labelled else None
-    return LongData(X, y, np.concatenate(ss), sorted(feats[1], key=_feature_key), [header[c][2:] for c in ycols] or None)
+    return LongData(_trim_long(X, nan_ok), y, np.concatenate(ss), sorted(feats[1], key=_feature_key),
+                    [header[c][2:] for c in ycols] or None)
 
-def read_long_csv(path, labelled:bool|None=None) -> LongData:
+def read_long_csv(path,
+    labelled:bool|None=None,    # None: labelled when the header has y_* columns
+    unequal_length:bool=False,  # Series of different lengths: x_* cells left blank at the end of a sample's rows end it
+    missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
+) -> LongData:
     "Read a long-format CSV (`sample,feature,[y_*,]x_*`); `labelled=None` follows the header"
+    _check_options(unequal_length, missing)
     with _Text(path) as t:
         if t.path is not None and t.path.stat().st_size == 0:
             raise DataError(f"{_where(path)}: the file is empty; expected a header 'sample,feature,...'")
-        return _read_long(t, labelled)
+        return _read_long(t, labelled, unequal_length, missing)
 
 # %% ../nbs/00_data.ipynb #fb328dc3
 @dataclass
@@ -667,11 +985,15 @@ class Dataset:
     def c_in(self): return self.X.shape[1]
     @property
     def seq_len(self): return self.X.shape[2]
+    @property
+    def lengths(self) -> np.ndarray|None:
+        "The true length of each series (`series_lengths`): None for equal-length data"
+        return series_lengths(self.X, self.source)
     def __len__(self): return len(self.X)
 
 # %% ../nbs/00_data.ipynb #f997a442
 def detect_format(path) -> str:
-    "'long' when the file's first line starts with `sample,feature`, 'npy' or 'npz' for NumPy files, else 'wide'"
+    "'long' when the file's first line starts with `sample,feature`, 'npy' or 'npz' for NumPy files, 'ts' for the `.ts` format, else 'wide'"
     path = Path(path)
     if not path.exists(): raise DataError(f"{path}: no such file")
     if path.is_dir(): raise DataError(f"{path}: is a directory; expected a CSV file")
@@ -680,15 +1002,25 @@ def detect_format(path) -> str:
     except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror})") from None
     if magic == b'\x93NUMPY': return 'npy'
     if magic[:4] == b'PK\x03\x04': return 'npz'
-    with _Text(path) as t: return 'long' if _is_long(t.readline()) else 'wide'
-
-def read_csv(path, labelled:bool=True) -> Dataset:
-    "Read a training (`labelled`) or inference file: CSV in the wide or long format (optionally gzipped), or `.npy`/`.npz`"
-    fmt = detect_format(path)
-    if fmt in ('npy', 'npz'): return _read_numpy(path, labelled, fmt)
     with _Text(path) as t:
-        if fmt == 'wide': return Dataset(*_read_wide(t, labelled), 'wide', source=str(path))
-        d = _read_long(t, labelled)
+        first = t.readline()
+        while first and (not first.strip() or first.lstrip().startswith(b'#')): first = t.readline()
+    if first.lstrip()[:1] == b'@': return 'ts'
+    return 'long' if _is_long(first) else 'wide'
+
+def read_csv(path,
+    labelled:bool=True,         # A training file (labels), or an inference file
+    unequal_length:bool=False,  # Accept series of different lengths (NaN-padded): trailing empty or NaN cells end a series
+    missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
+) -> Dataset:
+    "Read a training (`labelled`) or inference file: CSV in the wide or long format (optionally gzipped), `.npy`/`.npz`, or `.ts`"
+    _check_options(unequal_length, missing)
+    fmt = detect_format(path)
+    if fmt in ('npy', 'npz'): return _read_numpy(path, labelled, fmt, unequal_length, missing)
+    if fmt == 'ts': return read_ts(path, labelled, missing)
+    with _Text(path) as t:
+        if fmt == 'wide': return Dataset(*_read_wide(t, labelled, unequal_length, missing), 'wide', source=str(path))
+        d = _read_long(t, labelled, unequal_length, missing)
         return Dataset(d.X, d.y, 'long', d.samples, d.classes, str(path))
 
 read_data = read_csv
@@ -701,20 +1033,34 @@ def sample_data(name:str='seed-univariate') -> Path:
     return p
 
 # %% ../nbs/00_data.ipynb #30d7ff56
-def parse_csv_text(text:str, labelled:bool=False, source:str='request') -> Dataset:
+def parse_csv_text(text:str, labelled:bool=False, source:str='request', unequal_length:bool=False, missing:str='error') -> Dataset:
     "Read CSV text (wide or long format) with the same checks as `read_csv`"
+    _check_options(unequal_length, missing)
     text = text.lstrip('\ufeff')
     if not text.strip(): raise DataError(f"{source}: empty; expected CSV rows of series")
     with _Text(text.encode('utf-8', 'surrogateescape'), source) as t:
-        if not _is_long(text.split('\n', 1)[0].encode('utf-8', 'surrogateescape')): return Dataset(*_read_wide(t, labelled), 'wide', source=str(source))
-        d = _read_long(t, labelled)
+        if not _is_long(text.split('\n', 1)[0].encode('utf-8', 'surrogateescape')):
+            return Dataset(*_read_wide(t, labelled, unequal_length, missing), 'wide', source=str(source))
+        d = _read_long(t, labelled, unequal_length, missing)
         return Dataset(d.X, d.y, 'long', d.samples, d.classes, str(source))
 
 # %% ../nbs/00_data.ipynb #313a976e
-def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
-    "Yield `Dataset`s of consecutive chunks of a wide or long CSV file (or a `.npy`/`.npz` file)"
-    fmt = detect_format(path)
-    if fmt in ('npy', 'npz'): yield from _iter_numpy(path, labelled, fmt, chunk_rows); return
+def iter_csv(path,
+    labelled:bool=False,        # Training data (labels) or inference data
+    chunk_rows:int=10_000,      # Rows of the file per chunk (the long format: whole samples, at most this many rows)
+    unequal_length:bool=False,  # Series of different lengths: each chunk is NaN-padded to its own longest series
+    missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
+):
+    "Yield `Dataset`s of consecutive chunks of a wide or long CSV file (or a `.npy`/`.npz`/`.ts` file)"
+    _check_options(unequal_length, missing)
+    fmt, nan_ok = detect_format(path), unequal_length or missing != 'error'
+    if fmt in ('npy', 'npz'): yield from _iter_numpy(path, labelled, fmt, chunk_rows, unequal_length, missing); return
+    if fmt == 'ts':
+        d = read_ts(path, labelled, missing)
+        for a in range(0, len(d), chunk_rows):
+            X = d.X[a:a+chunk_rows]
+            yield Dataset(_trim_long(X.copy(), True), None if d.y is None else d.y[a:a+chunk_rows], 'wide', source=str(path))
+        return
     with _Text(path) as t:
         if fmt == 'long':
             header = _header(t)
@@ -722,25 +1068,40 @@ def iter_csv(path, labelled:bool=False, chunk_rows:int=10_000):
             if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
             feats, seen, n = None, np.empty(0, np.int64), 0
             for block, line0 in _long_blocks(t, 1 << 40, chunk_rows, line=2):
-                r = _long_chunk(block, line0, header, labelled, t.name, feats, seen)
+                r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal_length, missing)
                 if r is None: continue
                 d, h = r
                 if feats is None: feats = (d.samples[0], sorted(d.features))
                 seen, n = np.union1d(seen, h), n + len(d.X)
-                yield Dataset(d.X, d.y, 'long', d.samples, d.classes, str(path))
+                yield Dataset(_trim_long(d.X, nan_ok), d.y, 'long', d.samples, d.classes, str(path))
             if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
             return
-        spell, out, ys, k, n, cap = _Spellings(t.name), None, [], 0, 0, min(chunk_rows, t.n_lines() or chunk_rows)
-        for X, y, ends in _wide_blocks(t, labelled, None, chunk_rows):   # blocks end at every chunk_rows lines
+        spell, out, ys, k, n, cap, parts = _Spellings(t.name), None, [], 0, 0, min(chunk_rows, t.n_lines() or chunk_rows), []
+        def chunk():
+            X = out[:k] if not nan_ok else _join(parts)
+            return Dataset(X[:, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=str(path))
+        for X, y, ends in _wide_blocks(t, labelled, None, chunk_rows, unequal=unequal_length, missing=missing):   # blocks end at every chunk_rows lines
             if len(X):
-                if out is None: out = np.empty((cap, X.shape[1]), np.float32)   # filled in place: no joining copy
-                out[k:k+len(X)] = X; k += len(X); n += len(X)
+                if nan_ok: parts.append(X)
+                else:
+                    if out is None: out = np.empty((cap, X.shape[1]), np.float32)   # filled in place: no joining copy
+                    out[k:k+len(X)] = X
+                k += len(X); n += len(X)
                 if labelled: ys += y
             if (ends or k == cap) and k:
-                yield Dataset(out[:k, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=str(path))
-                out, ys, k = None, [], 0
-        if k: yield Dataset(out[:k, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=str(path))
+                yield chunk()
+                out, ys, k, parts = None, [], 0, []
+        if k: yield chunk()
         if not n: raise DataError(f"{path}: the file is empty; expected one series per row")
+
+def _join(parts:list) -> np.ndarray:
+    "Blocks of NaN-padded rows `(k_i, w_i)` as one array, padded to its longest series"
+    m = max(_width(p) for p in parts)
+    out = np.full((sum(map(len, parts)), m), np.nan, np.float32)
+    i = 0
+    for p in parts:
+        w = min(m, p.shape[1]); out[i:i+len(p), :w] = p[:, :w]; i += len(p)
+    return out
 
 # %% ../nbs/00_data.ipynb #66ff104b
 def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
@@ -779,22 +1140,31 @@ def _release(X:np.ndarray, a:int, b:int):
         try: mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
         except (OSError, ValueError): pass
 
-def _check_array(X:np.ndarray, name:str, values:int=1 << 20) -> np.ndarray:
+def _check_array(X:np.ndarray, name:str, values:int=1 << 20, unequal:bool=False, missing:str='error') -> np.ndarray:
     "Check a (possibly memory-mapped) array of series block by block, without copying it: `(n, c_in, seq_len)`"
     if X.dtype.kind not in 'fiu': raise DataError(f"{name}: X has dtype {X.dtype}; expected numbers")
     src = X
     if X.ndim == 2: X = X[:, None, :]
     if X.ndim != 3: raise DataError(f"{name}: X has shape {X.shape}; expected (n, seq_len) or (n, c_in, seq_len)")
     if X.shape[0] == 0 or X.shape[2] == 0: raise DataError(f"{name}: X has shape {X.shape}; expected at least one series and one time step")
-    step = max(1, values // max(1, X.shape[1] * X.shape[2]))
+    step, nan_ok, holes = max(1, values // max(1, X.shape[1] * X.shape[2])), unequal or missing != 'error', False
     for a in range(0, len(X), step):
-        ok = _in_range(X[a:a+step])
+        B = X[a:a+step]
+        ok = _in_range(B)
+        if not ok and nan_ok and _in_range_nan(B):                  # NaN only: padding, or values to fill
+            ok = True
+            if missing == 'interpolate': holes = True
+            else: _block_lengths(B, name, a)
         _release(src, a, a + step)
         if not ok:
-            i, c, t = np.argwhere(~(np.abs(X[a:a+step]) <= MAX_ABS))[0]
-            v = X[a + i, c, t]
+            i, c, t = _first_bad(np.where(np.isnan(B), 0, B) if nan_ok else B)
+            v = B[i, c, t]
             what = 'a finite number' if not np.isfinite(v) else f'a number within ±{MAX_ABS:.0e}'
-            raise DataError(f"{name}: series {a + i}, channel {c}, time step {t} is {str(v)}; expected {what}")
+            raise DataError(f"{name}: series {a + i}, channel {c}, time step {t} is {str(v)}; expected {what}"
+                            + (_nan_hint(B, i, c, t) if np.isnan(v) else ''))
+    if holes:                                                      # filling needs a copy in memory (the file stays as it is)
+        X = interpolate_missing(X, unequal, name)
+        if unequal: series_lengths(X, name)
     return X
 
 def _labels_of(y:np.ndarray, n:int, name:str) -> np.ndarray:
@@ -806,7 +1176,7 @@ def _labels_of(y:np.ndarray, n:int, name:str) -> np.ndarray:
     if bad is not None: raise DataError(f"{name}: y[{bad}] is {y[bad]!r}; expected a label")
     return np.array(_Spellings(name)(y), dtype=object)
 
-def _open_numpy(path, labelled:bool, fmt:str):
+def _open_numpy(path, labelled:bool, fmt:str, unequal:bool=False, missing:str='error'):
     "`(X, y)` of a `.npy` (X only) or `.npz` (keys X and y) file, memory-mapped, checked"
     path, name = Path(path), str(path)
     try:
@@ -817,7 +1187,7 @@ def _open_numpy(path, labelled:bool, fmt:str):
             except ValueError as e:
                 if 'allow_pickle' in str(e) or 'Python objects' in str(e): raise DataError(_pickled(path, 'X')) from None
                 raise
-            return _check_array(X, name), None
+            return _check_array(X, name, unequal=unequal, missing=missing), None
         with zipfile.ZipFile(path) as z:
             keys = [k[:-4] for k in z.namelist() if k.endswith('.npy')]
             need = ['X', 'y'] if labelled else ['X']
@@ -825,21 +1195,116 @@ def _open_numpy(path, labelled:bool, fmt:str):
             if missing:
                 raise DataError(f"{name}: no array {missing[0]!r} (found {', '.join(keys) or 'none'}); expected arrays X"
                                 + (" and y" if labelled else "") + ", as numpy.savez(path, X=X, y=y) writes them")
-            X = _check_array(_npz_array(path, z, 'X'), name)
+            X = _check_array(_npz_array(path, z, 'X'), name, unequal=unequal, missing=missing)
             y = _labels_of(_npz_array(path, z, 'y'), len(X), name) if labelled else None
             return X, y
     except DataError: raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
         raise DataError(f"{name}: not a readable {fmt} file ({e})") from None
 
-def _read_numpy(path, labelled:bool, fmt:str) -> Dataset:
-    X, y = _open_numpy(path, labelled, fmt)
+def _read_numpy(path, labelled:bool, fmt:str, unequal:bool=False, missing:str='error') -> Dataset:
+    X, y = _open_numpy(path, labelled, fmt, unequal, missing)
     return Dataset(X, y, 'wide', source=str(path))
 
-def _iter_numpy(path, labelled:bool, fmt:str, chunk_rows:int):
-    X, y = _open_numpy(path, labelled, fmt)
+def _iter_numpy(path, labelled:bool, fmt:str, chunk_rows:int, unequal:bool=False, missing:str='error'):
+    X, y = _open_numpy(path, labelled, fmt, unequal, missing)
     for a in range(0, len(X), chunk_rows):
-        yield Dataset(X[a:a+chunk_rows], None if y is None else y[a:a+chunk_rows], 'wide', source=str(path))
+        Xc = X[a:a+chunk_rows]
+        if unequal and (e := series_lengths(Xc, str(path))) is not None: Xc = Xc[:, :, :int(e.max())]   # padded to its own longest
+        yield Dataset(Xc, None if y is None else y[a:a+chunk_rows], 'wide', source=str(path))
+
+# %% ../nbs/00_data.ipynb #367d57b3
+_TS_TAGS = {t.lower(): t for t in ('problemName', 'timeStamps', 'missing', 'univariate', 'dimension', 'dimensions', 'equalLength',
+                                     'seriesLength', 'classLabel', 'targetLabel', 'data')}
+
+def _ts_bool(v:str, where:str, tag:str) -> bool:
+    "A `true`/`false` tag value"
+    if v.lower() not in ('true', 'false'): raise DataError(f"{where}: @{_TS_TAGS[tag]} {v!r}; expected true or false")
+    return v.lower() == 'true'
+
+def _ts_header(lines, name:str) -> tuple:
+    "`(tags, first data row)`: the `@` tags of a `.ts` file up to `@data`"
+    tags = {}
+    for r, line in lines:
+        s = line.strip()
+        if not s.startswith('@'): raise DataError(f"{_where(name, r)}: {_show(s)} before @data; expected @ tags, then @data")
+        tag, _, v = s[1:].partition(' ')
+        tag, v, where = tag.lower(), v.strip(), _where(name, r)
+        if tag not in _TS_TAGS: raise DataError(f"{where}: unknown tag {s.split()[0]}; expected one of " + ', '.join('@' + t for t in _TS_TAGS.values()))
+        if tag == 'data': return tags
+        if tag in ('timestamps', 'missing', 'univariate', 'equallength', 'targetlabel'): tags[tag] = _ts_bool(v, where, tag)
+        elif tag in ('dimension', 'dimensions', 'serieslength'):
+            if not v.isdigit() or int(v) < 1: raise DataError(f"{where}: @{_TS_TAGS[tag]} {v!r}; expected a whole number >= 1")
+            tags['dimensions' if tag == 'dimension' else tag] = int(v)
+        elif tag == 'classlabel':
+            flag, _, labels = v.partition(' ')
+            tags['classlabel'] = _ts_bool(flag, where, tag)
+            tags['classes'] = labels.split()
+            if tags['classlabel'] and not tags['classes']: raise DataError(f"{where}: @classLabel true without class labels; expected @classLabel true a b ...")
+        else: tags[tag] = v
+        if tags.get('timestamps'): raise DataError(f"{where}: @timeStamps true: timestamped series are not supported; expected plain values")
+        if tags.get('targetlabel'): raise DataError(f"{where}: @targetLabel true: regression targets; expected class labels (@classLabel)")
+    raise DataError(f"{name}: no @data line; expected the @ tags, then @data, then one series per line")
+
+def _ts_values(dim:str, where:str) -> np.ndarray:
+    "The values of one dimension of a `.ts` line (`?` as NaN); a `DataError` names the value that is not a number"
+    cells = dim.split(',')
+    try: v = np.array(['nan' if c.strip() == '?' else c for c in cells], dtype=np.float64)
+    except ValueError: v = None
+    if v is None or not _in_range_nan(v) or np.isnan(v).any():
+        for k, c in enumerate(cells):
+            if c.strip() != '?' and (err := _cell_error(c.strip(), f"{where}, value {k + 1}")): raise DataError(err)
+    return v
+
+def read_ts(path,
+    labelled:bool=True,    # Read the class labels (with `@classLabel true`, the last field of each line); False ignores them
+    missing:str='error',   # 'error': a `?` inside a series is refused; 'interpolate': filled linearly from its neighbours
+) -> Dataset:
+    "Read a `.ts` file (aeon, sktime, the UCR/UEA 2018 archive): series of any lengths, NaN-padded, and their labels"
+    _check_options(False, missing)
+    name = str(path)
+    with _Text(path) as t:
+        chunks = []
+        while b := t.read(1 << 22): chunks.append(b)
+    lines = ((r, l) for r, l in enumerate(_decode(b''.join(chunks), name, 1).split('\n'), 1)
+             if l.strip() and not l.lstrip().startswith('#'))
+    tags = _ts_header(lines, name)
+    has_y = tags.get('classlabel', False)
+    if labelled and not has_y: raise DataError(f"{name}: no class labels (@classLabel true a b ... in the header); a training file needs them")
+    c_in = 1 if tags.get('univariate') else tags.get('dimensions')
+    classes = set(tags.get('classes', []))
+    series, ys, rows = [], [], []
+    for r, line in lines:
+        where = _where(name, r)
+        parts = line.strip().split(':')
+        if has_y:
+            if len(parts) < 2: raise DataError(f"{where}: no ':' before the label; expected dimensions separated by ':', then the label")
+            label = parts.pop().strip()
+            if label not in classes: raise DataError(f"{where}: label {label!r} is not one of the classes of @classLabel ({' '.join(tags['classes'])})")
+            ys.append(label)
+        if c_in is None: c_in, first = len(parts), r
+        if len(parts) != c_in:
+            said = f"row {first} has {c_in}" if 'dimensions' not in tags and not tags.get('univariate') else f"the header says {c_in}"
+            raise DataError(f"{where}: {len(parts)} dimension(s), but {said}; expected the same dimensions for every series")
+        dims = [_ts_values(d, f"{where}, dimension {j + 1}") for j, d in enumerate(parts)]
+        L = max(len(d) for d in dims)
+        a = np.full((c_in, L), np.nan, np.float32)
+        for j, d in enumerate(dims): a[j, :len(d)] = d
+        series.append(a); rows.append(r)
+    if not series: raise DataError(f"{name}: no series after @data")
+    X = pad_series(series, name)
+    try: lengths = series_lengths(interpolate_missing(X, True, name) if missing == 'interpolate' else X, name)
+    except DataError as e: raise DataError(re.sub(r': series (\d+)', lambda m: f", row {rows[int(m[1])]} (series {m[1]})", str(e), count=1)) from None
+    if missing == 'interpolate': X = interpolate_missing(X, True, name)
+    if tags.get('equallength') and lengths is not None and lengths.min() != lengths.max():
+        i, j = int(np.argmin(lengths)), int(np.argmax(lengths))
+        raise DataError(f"{_where(name, rows[i])}: {lengths[i]} time steps, but row {rows[j]} has {lengths[j]}, "
+                        "and the header says @equalLength true; expected series of one length")
+    L = X.shape[2] if lengths is None else int(lengths.max())
+    if tags.get('equallength') and tags.get('serieslength') not in (None, L):
+        raise DataError(f"{name}: series of {L} time steps, but the header says @seriesLength {tags['serieslength']}")
+    y = np.array(ys, dtype=object) if labelled else None
+    return Dataset(X, y, 'wide', classes=tags.get('classes') if labelled else None, source=name)
 
 # %% ../nbs/00_data.ipynb #7910d659
 def check_training(d:Dataset) -> Dataset:
@@ -850,6 +1315,18 @@ def check_training(d:Dataset) -> Dataset:
     return d
 
 # %% ../nbs/00_data.ipynb #b2a9eca6
+def _nan_channel_stats(X:np.ndarray, values:int=1 << 22):
+    "Mean and std `(c_in, 1)` of each channel over the true (non-NaN) steps of `X`, two passes over blocks of rows"
+    step = max(1, values // max(1, X.shape[1] * X.shape[2]))
+    s, k = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for a in range(0, len(X), step):
+        B = X[a:a+step]
+        s += np.nansum(B, (0, 2), dtype=np.float64); k += (~np.isnan(B)).sum((0, 2))
+    mean, ss = s / k, np.zeros(X.shape[1])
+    for a in range(0, len(X), step):
+        ss += np.nansum((X[a:a+step] - mean[:, None]) ** 2, (0, 2), dtype=np.float64)
+    return mean[:, None], np.sqrt(ss / k)[:, None]
+
 class Scaler:
     "Standardise series with statistics fitted on training data; JSON-able so it travels with the model"
     modes = ('channel', 'step', 'series', 'none')
@@ -862,20 +1339,31 @@ class Scaler:
 
     def _axes(self): return (0, 2) if self.mode == 'channel' else (0,)
 
+    def _padded(self, X:np.ndarray) -> bool:
+        "True when `X` (checked by `to_3d`) is NaN-padded; 'step' statistics cannot be fitted or used on it"
+        padded = not _in_range(X)          # after `to_3d`, only NaN padding fails the range check
+        if padded and self.mode == 'step':
+            raise DataError("scaling='step' needs series of one length (a mean and std per time step), but these are NaN-padded "
+                            "series of different lengths; use scaling='channel' or 'series'")
+        return padded
+
     def fit(self, X:np.ndarray):
-        "Fit the statistics on training data `X` `(n, c_in, seq_len)`"
-        X = to_3d(X)
-        if self.mode in ('channel', 'step'):
+        "Fit the statistics on training data `X` `(n, c_in, seq_len)`; NaN-padded series count their true steps only"
+        X = to_3d(X, unequal_length=True)
+        if self._padded(X): self.mean, self.std = _nan_channel_stats(X)
+        elif self.mode in ('channel', 'step'):
             self.mean = X.mean(self._axes(), dtype=np.float64, keepdims=True)[0]
             self.std = X.std(self._axes(), dtype=np.float64, keepdims=True)[0]
         return self
 
     def transform(self, X:np.ndarray) -> np.ndarray:
-        "Scale `X` with the fitted statistics (or per series for 'series')"
-        X = to_3d(X)
+        "Scale `X` with the fitted statistics (or per series for 'series'); NaN padding stays NaN"
+        X = to_3d(X, unequal_length=True)
+        padded = self._padded(X)
         if self.mode == 'none': return X
         if self.mode == 'series':
-            m, s = X.mean(2, dtype=np.float64, keepdims=True), X.std(2, dtype=np.float64, keepdims=True)
+            mean, std = (np.nanmean, np.nanstd) if padded else (np.mean, np.std)       # a series' true steps only
+            m, s = mean(X, 2, dtype=np.float64, keepdims=True), std(X, 2, dtype=np.float64, keepdims=True)
         else:
             if self.mean is None: raise RuntimeError("Scaler.transform before fit")
             m, s = self.mean, self.std
