@@ -19,16 +19,16 @@ series; resampling adds no padding but changes the number of steps (`steps_ratio
 step). Results are merged into benchmarks/results/unequal.json, one entry per dataset, arm and seed, so
 that each arm can run under the lock on its own:
 
-    pip download aeon==1.6.0 --no-deps -d /tmp/aeon          # the .ts files are read from the wheel
+    pip download aeon==1.6.0 --no-deps -d /tmp/aeon          # the .ts files are taken from the wheel
     flock /tmp/bench.lock python benchmarks/unequal.py --arms exact
     flock /tmp/bench.lock python benchmarks/unequal.py --arms zero
     python benchmarks/unequal.py --table_only                     # the table of what is in the results file
 """
-import glob, io, json, os, platform, sys, time, zipfile
+import glob, json, platform, sys, tempfile, time, zipfile
 from pathlib import Path
 import numpy as np, torch
 from fastcore.script import call_parse
-from inception_time_nb.data import atomic_write
+from inception_time_nb.data import atomic_write, read_ts, series_lengths
 from inception_time_nb.estimator import InceptionTimeClassifier
 
 RESULTS = Path(__file__).parent/'results'/'unequal.json'
@@ -37,52 +37,32 @@ ARMS = ('exact', 'zero', 'resample_max', 'resample_median', 'eq')
 PAPER = {'JapaneseVowels': 0.992}   # InceptionTime on the archive's equal-length version, as the issue quotes it
 
 # ---------------------------------------------------------------------------------------------------------------
-# Data: the .ts files, read straight from aeon's wheel (or a folder holding NAME/NAME_TRAIN.ts ...)
+# Data: the .ts files from aeon's wheel (or a folder holding NAME/NAME_TRAIN.ts ...), read by `read_ts`
 
-def _ts_text(source:str, name:str, split:str, eq:bool=False) -> tuple:
-    "The text of `NAME[_eq]_{split}.ts` and where it came from"
+def ts_file(source:str, name:str, split:str, eq:bool=False, cache:Path|None=None) -> Path:
+    "The file `NAME[_eq]_{split}.ts` in folder `source`, or extracted from aeon's wheel `source` into `cache`"
     fname = f"{name}{'_eq' if eq else ''}_{split}.ts"
     p = Path(source)
     if p.is_dir():
         for f in (p/name/fname, p/fname):
-            if f.exists(): return f.read_text(), str(f)
+            if f.exists(): return f
         raise FileNotFoundError(f"{source}: no {name}/{fname}")
-    member = f'aeon/datasets/data/{name}/{fname}'
-    with zipfile.ZipFile(p) as z: return z.read(member).decode(), f'{p.name}:{member}'
+    out = Path(cache or tempfile.mkdtemp())/fname
+    with zipfile.ZipFile(p) as z: out.write_bytes(z.read(f'aeon/datasets/data/{name}/{fname}'))
+    return out
 
-def _read_ts_text(text:str, source:str):
-    "Stand-in for `data.read_ts` until it lands: NaN-padded float32 `(n, c_in, max_len)` and the labels as text"
-    rows, labels = [], []
-    data = False
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith('#'): continue
-        if not data:
-            data = line.lower() == '@data'
-            continue
-        *dims, y = line.split(':')
-        rows.append([np.array([np.nan if v in ('?', 'NaN', '') else float(v) for v in d.split(',')], dtype=np.float32)
-                     for d in dims])
-        labels.append(y.strip())
-    L = max(len(d) for r in rows for d in r)
-    X = np.full((len(rows), len(rows[0]), L), np.nan, dtype=np.float32)
-    for i, r in enumerate(rows):
-        for c, d in enumerate(r): X[i, c, :len(d)] = d
-    return X, np.array(labels, dtype=object)
-
-def load(source:str, name:str, eq:bool=False) -> dict:
-    "Train and test split of dataset `name`: NaN-padded series, labels, true lengths"
+def load(source:str, name:str, eq:bool=False, cache:Path|None=None) -> dict:
+    "Train and test split of dataset `name` (`read_ts`): NaN-padded series, labels, true lengths"
     out = {}
     for split in ('TRAIN', 'TEST'):
-        text, where = _ts_text(source, name, split, eq)
-        X, y = _read_ts_text(text, where)
-        out[split.lower()] = (X, y, lengths_of(X))
+        d = read_ts(ts_file(source, name, split, eq, cache))
+        out[split.lower()] = (d.X, d.y, lengths_of(d.X))
     return out
 
 def lengths_of(X:np.ndarray) -> np.ndarray:
-    "True length of each NaN-padded series (all channels of a series share it)"
-    true = ~np.isnan(X).all(1)                       # (n, L): a step any channel has a value at
-    return np.where(true.any(1), X.shape[2] - np.argmax(true[:, ::-1], 1), 0).astype(np.int64)
+    "True length of each series: `series_lengths`, or the full length for equal-length data"
+    L = series_lengths(X)
+    return np.full(len(X), X.shape[2], np.int64) if L is None else L
 
 # ---------------------------------------------------------------------------------------------------------------
 # The arms' inputs
@@ -200,10 +180,10 @@ def main(
     source = source or _default_source()
     if source is None: sys.exit('no data: pip download aeon==1.6.0 --no-deps -d /tmp/aeon, or pass --source')
     budget = dict(epochs=epochs, models=models, filters=filters, depth=depth, batch_size=batch_size, lr=lr)
-    entries = []
+    entries, cache = [], tempfile.TemporaryDirectory()
     for name in datasets.split(','):
-        d = load(source, name)
-        d_eq = load(source, name, eq=True) if 'eq' in arms.split(',') else None
+        d = load(source, name, cache=Path(cache.name))
+        d_eq = load(source, name, eq=True, cache=Path(cache.name)) if 'eq' in arms.split(',') else None
         for arm in arms.split(','):
             for seed in (int(s) for s in seeds.split(',')):
                 e = run_arm(arm, name, d, d_eq, budget, seed)
@@ -211,5 +191,6 @@ def main(
                 entries.append(e)
     meta = dict(budget=budget, source=Path(source).name, cpu=platform.processor() or platform.machine(),
                 torch_threads=torch.get_num_threads(), torch=torch.__version__)
+    cache.cleanup()
     _merge(entries, meta, out)
     print(table(json.loads(out.read_text())))
