@@ -317,6 +317,8 @@ HYPERPARAMETERS = {   # name: (valid?, what is expected)
     'class_weight': (_class_weight_ok, "null, 'balanced' or an object {label: weight >= 0}"),
     'patience':    (_opt(_is_int(1)), 'null or an integer >= 1'),
     'validation_fraction': (_opt(lambda v: _is_num()(v) and 0 < v < 1), 'null or a number between 0 and 1 (exclusive)'),
+    'unequal_length': (lambda v: isinstance(v, bool), 'true or false'),
+    'missing':     (_one_of('error', 'interpolate'), "'error' or 'interpolate'"),
 }
 
 def check_hyperparameter(name:str, v, where:str='') -> None:
@@ -360,6 +362,20 @@ def _check_classes(cl, bad):
         if c in seen: bad('classes', None, what, f'holding {json.dumps(c)} twice')
         seen.add(c)
 
+def _check_lengths(cfg, bad):
+    "Check the length fields of a config; a model saved before they existed has series of one length and refuses missing values"
+    ul, L, hp = cfg.get('unequal_length', False), cfg['seq_len'], cfg['hyperparameters']
+    if not isinstance(ul, bool): bad('unequal_length', ul, 'true or false')
+    if not HYPERPARAMETERS['missing'][0](cfg.get('missing', 'error')): bad('missing', cfg['missing'], "'error' or 'interpolate'")
+    for k in ('unequal_length', 'missing'):
+        if k in cfg and k in hp and hp[k] != cfg[k]: bad(k, cfg[k], f"the value of hyperparameters.{k} ({json.dumps(hp[k])})")
+    lo, hi = cfg.get('min_length', L), cfg.get('max_length', L)
+    if not _is_int(1)(hi) or hi != L: bad('max_length', hi, f"{L}, the model's seq_len (the longest series it was trained on)")
+    if not _is_int(1)(lo) or lo > hi: bad('min_length', lo, f"an integer from 1 to max_length ({hi})")
+    if not ul and lo != hi: bad('min_length', lo, f"{hi} (max_length) for a model of series of one length (unequal_length false)")
+    if ul and cfg['scaler']['mode'] == 'step':
+        bad('scaler.mode', 'step', "'channel', 'series' or 'none' for a model of series of different lengths ('step' needs one length)")
+
 def check_config(cfg, f='config.json') -> dict:
     "Raise a `DataError` naming the field of model config `cfg` that no model can have, and what was expected"
     def bad(field, v, expected, shown=None):
@@ -388,6 +404,7 @@ def check_config(cfg, f='config.json') -> dict:
     if not isinstance(cfg.get('history', []), list): bad('history', cfg['history'], 'a list of per-epoch metrics')
     be = cfg.get('best_epochs')
     if be is not None and not (isinstance(be, list) and all(_is_int(0)(e) for e in be)): bad('best_epochs', be, 'null or a list of epoch numbers')
+    _check_lengths(cfg, bad)
     return cfg
 
 def read_config(path) -> dict:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .inception import same_padding
-from .network import InceptionNetwork
+from .inception import same_padding, step_mask, masked_batch_norm
+from .network import InceptionNetwork, split_padding
 from .ensemble import InceptionTime
 
 # %% auto #0
@@ -145,50 +145,92 @@ class _BNReLU(torch.autograd.Function):
         gx, gw, gb = torch.ops.aten.native_batch_norm_backward(g, x, weight, None, None, mean, invstd, True, ctx.eps, list(need[:3]))
         return gx, gw, gb, (g if need[3] else None), None, None, None, None
 
+class _MaskedBNReLU(torch.autograd.Function):
+    "`relu(bn(x) + res)` zeroed at padded steps, BatchNorm's statistics over the `n` true steps (`m`: 0/1, `(bs, 1, seq_len)`)"
+    @staticmethod
+    def forward(ctx, x, weight, bias, res, m, n, running_mean, running_var, momentum, eps):
+        bs, c, L = x.shape
+        mean = (x * m).sum((0, 2)) / n
+        d = x - _rows(mean, L)
+        var = (d * d).mul_(m).sum((0, 2)) / n
+        invstd = (var + eps).rsqrt()
+        running_mean.lerp_(mean, momentum)
+        running_var.lerp_(var * (n / (n - 1)), momentum)
+        xhat = d.mul_(_rows(invstd, L))
+        y = torch.addcmul(_rows(bias, L), xhat, _rows(weight, L))
+        if res is not None: y += res
+        y.relu_().mul_(m)
+        ctx.save_for_backward(xhat, y, weight, invstd, m); ctx.n = n
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, y, weight, invstd, m = ctx.saved_tensors
+        need, n, L = ctx.needs_input_grad, ctx.n, g.shape[-1]
+        g = torch.ops.aten.threshold_backward(g, y, 0)          # zero at padded steps (y is) and where the ReLU cut
+        gb, gw = g.sum((0, 2)), (g * xhat).sum((0, 2))
+        gx = (g - m * (_rows(gb / n, L) + xhat * _rows(gw / n, L))).mul_(_rows(weight * invstd, L)) if need[0] else None
+        return gx, (gw if need[1] else None), (gb if need[2] else None), (g if need[3] else None), None, None, None, None, None, None
+
 def bn_relu(
     bn:nn.BatchNorm1d,            # The module whose parameters and running statistics are used (and updated in training mode)
     x:torch.Tensor,               # Input (bs, channels, seq_len)
     res:torch.Tensor|None=None,   # Added after the BatchNorm, before the ReLU (a shortcut)
+    mask:torch.Tensor|None=None,  # True steps, bool `(bs, 1, seq_len)` (`step_mask`): statistics over them, zero after them; None: every step
 ) -> torch.Tensor:
     "`relu(bn(x) + res)`, with one pass for the statistics and no broadcasting on the CPU; the module itself elsewhere"
     bs, c, L = x.shape
+    n = bs * L if mask is None else int(mask.sum())
+    if bn.training and mask is not None and n < 2:
+        raise ValueError(f"Expected more than 1 value per channel when training, got {n} true step{'s' * (n != 1)} in all")
     if (x.device.type != 'cpu' or bn.momentum is None or not bn.affine or not bn.track_running_stats
-        or (bn.training and bs * L < 2)):                    # the module raises its own error for a single value
-        y = bn(x)
-        return F.relu(y if res is None else y + res)
+        or (bn.training and n < 2)):                         # the module raises its own error for a single value
+        y = bn(x) if mask is None else masked_batch_norm(bn, x, mask)
+        y = F.relu(y if res is None else y + res)
+        return y if mask is None else y.masked_fill(~mask, 0)
     with torch.autocast('cpu', enabled=False):
         x = x.float()
         if bn.training:
             bn.num_batches_tracked.add_(1)
-            return _BNReLU.apply(x, bn.weight, bn.bias, res, bn.running_mean, bn.running_var, bn.momentum, bn.eps)
+            if mask is None: return _BNReLU.apply(x, bn.weight, bn.bias, res, bn.running_mean, bn.running_var, bn.momentum, bn.eps)
+            return _MaskedBNReLU.apply(x, bn.weight, bn.bias, res, mask.float(), n, bn.running_mean, bn.running_var, bn.momentum, bn.eps)
         scale = bn.weight * (bn.running_var + bn.eps).rsqrt()
         y = torch.addcmul(_rows(bn.bias - bn.running_mean * scale, L), x, _rows(scale, L))
-        return (y if res is None else y + res).relu_()
+        y = y if res is None else y + res
+        return (y if mask is None else y.mul_(mask)).relu_()       # zero at padded steps
 
 # %% ../nbs/10_engines.ipynb #1562e1f9
-def _block_forward(block, x, conv:str):
+def _block_forward(block, x, conv:str, mask=None, first:bool=False):
     b = block.bottleneck(x)
     w = wide_weight(block)
     ks = w.shape[-1]
     if conv == 'fft': wide = fft_conv1d(b, w, same_padding(ks)[0])
     else: wide = F.conv1d(F.pad(b, same_padding(ks)), w)
-    pool = block.conv_pool(maxpool3(x))
+    if mask is not None and first:                      # the series itself: padded steps are -inf to the pool, which is zero there
+        pool = maxpool3(x.masked_fill(~mask, float('-inf'))).masked_fill(~mask, 0)
+    else: pool = maxpool3(x)                            # ReLU outputs, zero at padded steps: a zero never wins over a true step
+    pool = block.conv_pool(pool)
     out = torch.cat([wide.float(), pool.float()], 1)
-    return bn_relu(block.bn, out)
+    return bn_relu(block.bn, out, mask=mask)
 
 def fast_forward(
-    net:InceptionNetwork,  # The network whose parameters are used
-    x:torch.Tensor,        # Batch (bs, c_in, seq_len)
-    conv:str='fft',        # Wide convolutions: 'fft' or 'direct' (one merged kernel)
+    net:InceptionNetwork,             # The network whose parameters are used
+    x:torch.Tensor,                   # Batch (bs, c_in, seq_len)
+    conv:str='fft',                   # Wide convolutions: 'fft' or 'direct' (one merged kernel)
+    lengths:torch.Tensor|None=None,   # True length of each series, int64 `(bs,)` on `x`'s device (None: all `seq_len`)
 ) -> torch.Tensor:
-    "`net(x)` computed with merged wide kernels (through the FFT or directly), the fast max-pool and `bn_relu`: logits `(bs, c_out)`"
+    "`net(x, lengths)` computed with merged wide kernels (through the FFT or directly), the fast max-pool and `bn_relu`: logits `(bs, c_out)`"
+    mask = None
+    if lengths is not None:
+        mask = step_mask(lengths, x.shape[-1])
+        x = x.masked_fill(~mask, 0)
     res = x
     for d, block in enumerate(net.blocks):
-        x = _block_forward(block, x, conv)
+        x = _block_forward(block, x, conv, mask, d == 0)
         if str(d) in net.shortcuts:
             sc = net.shortcuts[str(d)]
-            x = res = bn_relu(sc.bn, sc.conv(res).float(), x)
-    return net.fc(x.mean(-1))
+            x = res = bn_relu(sc.bn, sc.conv(res).float(), x, mask)
+    return net.fc(x.mean(-1) if mask is None else x.sum(-1) / lengths[:, None].to(x.dtype))
 
 # %% ../nbs/10_engines.ipynb #fa61fca6
 def bf16_supported(device) -> bool:
@@ -226,10 +268,10 @@ class Engine:
             self._compiled[id(net)] = torch.compile(functools.partial(fast_forward, net, conv=self.conv), dynamic=False)
         return self._compiled[id(net)]
 
-    def forward(self, net, x:torch.Tensor) -> torch.Tensor:
-        "Logits of member `net` for batch `x`, in float32"
+    def forward(self, net, x:torch.Tensor, lengths:torch.Tensor|None=None) -> torch.Tensor:
+        "Logits of member `net` for batch `x` (series of `lengths` true steps, zero-padded; None: all full), in float32"
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.precision == 'bf16'):
-            return self._fn(net)(x).float()
+            return (self._fn(net)(x) if lengths is None else self._fn(net)(x, lengths=lengths)).float()
 
 def resolve_engine(
     engine:str='auto',        # 'auto'/'fast' or 'reference'
@@ -390,15 +432,20 @@ class FusedEnsemble:
 
     @torch.inference_mode()
     def __call__(self,
-        x:torch.Tensor,    # Batch (bs, c_in, seq_len), on the model's device
-        conv:str='auto',   # Wide convolutions: 'fft' (whole series), 'ols' (segments), 'direct' or 'auto' (`fused_conv`)
+        x:torch.Tensor,                   # Batch (bs, c_in, seq_len), on the model's device
+        lengths:torch.Tensor|None=None,   # True length of each series, int64 `(bs,)` (None: all `seq_len`)
+        conv:str='auto',                  # Wide convolutions: 'fft' (whole series), 'ols' (segments), 'direct' or 'auto' (`fused_conv`)
     ) -> torch.Tensor:
         "Each member's logits, stacked: `(models, bs, c_out)`"
         x = x.to(self.fc_w.dtype)                                                          # float32 (bfloat16 in a cast copy)
         bs, _, L = x.shape; M = self.models
         if conv == 'auto': conv = fused_conv(bs, L, x.device)
+        mask = None
+        if lengths is not None:
+            mask = step_mask(lengths.to(x.device), L)
+            x = x.masked_fill(~mask, 0); keep = mask.to(x.dtype)
         res = x
-        for st in self.stages:
+        for d, st in enumerate(self.stages):
             nf = st.nf
             b = x if st.wb is None else _conv1x1(x, st.wb, groups=st.groups)
             if conv == 'fft': w = _wide_fft(st, b, self.budget)
@@ -406,11 +453,15 @@ class FusedEnsemble:
             else: w = _wide_direct(st, b)
             out = x.new_empty(bs, M, 4 * nf, L)                                            # each member's four branches
             torch.clamp(w.reshape(bs, M, 3 * nf, L), min=0, out=out[:, :, :3 * nf])         # ReLU, into its slot
-            p = _conv1x1(F.max_pool1d(x, 3, 1, 1), st.wp, st.bp, st.groups)
+            if mask is not None and d == 0: pool = F.max_pool1d(x.masked_fill(~mask, float('-inf')), 3, 1, 1).masked_fill_(~mask, 0)
+            else: pool = F.max_pool1d(x, 3, 1, 1)                                          # later inputs: ReLU outputs, zero when padded
+            p = _conv1x1(pool, st.wp, st.bp, st.groups)
             torch.clamp(p.view(bs, M, nf, L), min=0, out=out[:, :, 3 * nf:])
             x = out.view(bs, M * 4 * nf, L)
             if st.ws is not None: x = res = _conv1x1(res, st.ws, st.bs, st.res_groups).add_(x).relu_()
-        feats = x.view(bs, M, -1, L).mean(-1).transpose(0, 1)                               # (models, bs, 4*nf)
+            if mask is not None: x.mul_(keep)                                               # zero at padded steps, for the next module
+        if mask is None: feats = x.view(bs, M, -1, L).mean(-1).transpose(0, 1)              # (models, bs, 4*nf)
+        else: feats = (x.view(bs, M, -1, L).sum(-1) / lengths.to(x)[:, None, None]).transpose(0, 1)   # over true steps
         return torch.baddbmm(self.fc_b, feats, self.fc_w)
 
 # %% ../nbs/10_engines.ipynb #1bd9f44d
@@ -444,7 +495,30 @@ def inference_batch(seq_len:int, steps:int=32768, most:int=256) -> int:
     "Series per inference batch of the member-by-member path: about `steps` time steps, between 16 and `most` series"
     return max(16, min(most, steps // max(seq_len, 1)))
 
-def engine_proba(model:InceptionTime, x, engine:Engine|None=None, bs:int|None=None) -> torch.Tensor:
+def _chunks(x:torch.Tensor, bs:int):
+    "The order of the series and chunks `(xb, lengths)` of `bs` of them; NaN-padded `x`: sorted by length, each chunk trimmed to its longest (lengths None where all are full)"
+    x, lengths = split_padding(x)
+    if lengths is None: return None, ((x[i:i+bs], None) for i in range(0, len(x), bs))
+    order = torch.argsort(lengths, stable=True)
+    def chunk(idx):
+        lb = lengths[idx]; L = int(lb.max())
+        return x[idx, :, :L], (None if int(lb.min()) == L else lb)
+    return order, (chunk(order[i:i+bs]) for i in range(0, len(x), bs))
+
+def _to(t, dev): return None if t is None else t.to(dev)
+
+def _unsort(p:torch.Tensor, order:torch.Tensor|None) -> torch.Tensor:
+    "Probabilities `(models, n, c_out)` of the series in `order`, back in their own order"
+    if order is None: return p
+    out = torch.empty_like(p); out[:, order] = p
+    return out
+
+def engine_proba(
+    model:InceptionTime,       # The ensemble
+    x,                         # Series (n, c_in, seq_len); NaN-padded at the end where lengths differ
+    engine:Engine|None=None,   # The engine (default: the reference)
+    bs:int|None=None,          # Series per chunk (default: `fused_batch` or `inference_batch` of the longest)
+) -> torch.Tensor:
     "Each member's class probabilities `(models, n, c_out)` computed by `engine` (default: the reference), `bs` series at a time"
     engine, dev = engine or Engine(), next(model.parameters()).device
     with torch.inference_mode():
@@ -452,12 +526,13 @@ def engine_proba(model:InceptionTime, x, engine:Engine|None=None, bs:int|None=No
         if not len(x): return torch.empty(len(model), 0, model.c_out)
         if engine.name == 'fast' and engine.fused and engine.precision == 'fp32' and not engine.compile:
             fz, bs = fused_model(model), bs or fused_batch(x.shape[-1])   # evaluation mode by construction: the model's mode is left alone
-            return torch.cat([fz(x[i:i+bs].to(dev)).softmax(-1).cpu() for i in range(0, len(x), bs)], 1)
+            order, chunks = _chunks(x, bs)
+            return _unsort(torch.cat([fz(xb.to(dev), _to(lb, dev)).softmax(-1).cpu() for xb, lb in chunks], 1), order)
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            bs = bs or inference_batch(x.shape[-1])
-            return torch.cat([torch.stack([engine.forward(m, x[i:i+bs].to(dev)) for m in model.members]).softmax(-1).cpu()
-                              for i in range(0, len(x), bs)], 1)
+            order, chunks = _chunks(x, bs or inference_batch(x.shape[-1]))
+            return _unsort(torch.cat([torch.stack([engine.forward(m, xb.to(dev), _to(lb, dev)) for m in model.members]).softmax(-1).cpu()
+                                      for xb, lb in chunks], 1), order)
     finally: model.train(was_training)

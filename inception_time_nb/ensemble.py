@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from .network import InceptionNetwork
+from .network import InceptionNetwork, split_padding
 
 # %% auto #0
 __all__ = ['InceptionTime', 'member_proba', 'predict_proba']
@@ -29,9 +29,13 @@ class InceptionTime(nn.Module):
             if seed is not None: torch.manual_seed(seed)
             self.members = nn.ModuleList(InceptionNetwork(c_in, c_out, **kwargs) for _ in range(models))
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
+    def forward(self,
+        x:torch.Tensor,                  # A batch `(bs, c_in, L)`
+        lengths:torch.Tensor|None=None,  # True length of each series, int64 `(bs,)` on `x`'s device; None: all `L`
+    ) -> torch.Tensor:
         "Each member's logits, stacked: `(models, bs, c_out)`"
-        return torch.stack([m(x) for m in self.members])
+        if lengths is None: return torch.stack([m(x) for m in self.members])
+        return torch.stack([m(x, lengths) for m in self.members])
 
     def __len__(self): return len(self.members)
 
@@ -43,7 +47,7 @@ def _eval_chunks(model:InceptionTime, x, bs:int, fn):
     model.eval()
     try:
         x = torch.as_tensor(x, dtype=torch.float32)
-        return torch.cat([fn(model(x[i:i+bs].to(dev))).cpu() for i in range(0, len(x), bs)], -2)
+        return torch.cat([fn(model(*split_padding(x[i:i+bs].to(dev)))).cpu() for i in range(0, len(x), bs)], -2)
     finally: model.train(was_training)
 
 @torch.no_grad()

@@ -15,7 +15,8 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
-from .data import DataError, Dataset, Scaler, to_3d, check_like, class_order, encode_labels
+from .data import (DataError, Dataset, Scaler, to_3d, check_like, class_order, encode_labels,
+                                    series_lengths, pad_series)
 from .ensemble import InceptionTime
 from .engines import Engine, resolve_engine, engine_proba
 from .artifacts import jsonable, write_model, read_model, check_hyperparameter
@@ -56,6 +57,8 @@ class InceptionTimeClassifier(ClassifierMixin, BaseEstimator):
         class_weight:dict|str|None=None, # Loss weight of each class: None (all 1), 'balanced' (n / (classes * count)) or {label: weight}
         patience:int|None=None,  # Early stopping: a member stops after this many epochs without a lower validation loss
         validation_fraction:float|None=None, # Share of the training series held out (stratified, seeded) as validation when no X_valid is given
+        unequal_length:bool=False, # Take series of different lengths (lists of (c_in, len_i) arrays, or NaN-padded arrays); predict lengths within those seen in training
+        missing:str='error',     # NaN inside a series: 'error', or 'interpolate' (filled linearly within each series, edges carried), in training and prediction
     ):
         for k, v in locals().items():
             if k != 'self': setattr(self, k, v)
@@ -85,7 +88,8 @@ def __sklearn_tags__(self:InceptionTimeClassifier):
     "What the estimator takes and promises, for scikit-learn's meta-estimators and `check_estimator`"
     tags = super(InceptionTimeClassifier, self).__sklearn_tags__()
     tags.input_tags.three_d_array = True       # (n, c_in, seq_len) as well as (n, seq_len)
-    tags.input_tags.sparse = tags.input_tags.allow_nan = tags.input_tags.string = False
+    tags.input_tags.sparse = tags.input_tags.string = False
+    tags.input_tags.allow_nan = bool(self.unequal_length or self.missing == 'interpolate')   # NaN padding, missing values to fill
     tags.target_tags.single_output, tags.target_tags.multi_output = True, False
     tags.classifier_tags.multi_class, tags.classifier_tags.multi_label = True, False
     tags.non_deterministic = _on_accelerator(self.device)
@@ -94,7 +98,7 @@ def __sklearn_tags__(self:InceptionTimeClassifier):
 @patch
 def _more_tags(self:InceptionTimeClassifier) -> dict:
     "The same for scikit-learn before 1.6"
-    return dict(X_types=['2darray', '3darray'], allow_nan=False, multioutput=False, multilabel=False,
+    return dict(X_types=['2darray', '3darray'], allow_nan=bool(self.unequal_length or self.missing == 'interpolate'), multioutput=False, multilabel=False,
                 non_deterministic=_on_accelerator(self.device), _xfail_checks=EXPECTED_FAILED_CHECKS)
 
 # %% ../nbs/06_estimator.ipynb #e2b55a48
@@ -173,13 +177,22 @@ def _check_device(device):
 class _NotNumbers(DataError, TypeError):
     "Series that are not numbers: a `DataError` to this package, a `TypeError` to scikit-learn"
 
-def _as_array(X, name:str='X') -> np.ndarray:
-    "`X` as a real, finite numeric array, with scikit-learn's wording where its conventions expect it"
+def _first_bad(X:np.ndarray, bad, values:int=1 << 22):
+    "Index of the first element of `X` where `bad` (an elementwise test) holds, a block of rows at a time (a memmap is never tested whole); None"
+    rows = max(1, values // max(1, X[:1].size)) if X.ndim > 1 else len(X)
+    for i in range(0, len(X), rows):
+        b = bad(X[i:i + rows])
+        if b.any(): at = np.argwhere(b)[0]; return (i + int(at[0]), *(int(j) for j in at[1:]))
+    return None
+
+def _as_array(X, name:str='X', allow_nan:bool=False) -> np.ndarray:
+    "`X` as a real numeric array, finite (NaN allowed with `allow_nan`), with scikit-learn's wording where its conventions expect it"
     if hasattr(X, 'tocsr') or type(X).__module__.startswith('scipy.sparse'):
         raise DataError(f"{name}: a sparse matrix; expected a dense array of series (X.toarray() makes one)")
     if hasattr(X, 'to_numpy'): X = X.to_numpy()
     try: X = np.asarray(X)
-    except ValueError as e: raise DataError(f"{name}: expected an array of series of one length ({e})") from None
+    except ValueError as e: raise DataError(f"{name}: expected an array of series of one length ({e}); "
+                                            "series of different lengths need unequal_length=True") from None
     if X.dtype.kind == 'c': raise DataError(f"{name}: Complex data not supported; expected real numbers")
     if X.dtype.kind not in 'biuf':
         try: X = X.astype(np.float32)
@@ -191,24 +204,34 @@ def _as_array(X, name:str='X') -> np.ndarray:
     if X.ndim in (2, 3) and X.shape[0] == 0: raise DataError(f"{name}: 0 sample(s) (shape={X.shape}) while a minimum of 1 is required")
     if X.ndim in (2, 3) and X.shape[-1] == 0:
         raise DataError(f"{name}: 0 feature(s) (shape={X.shape}) while a minimum of 1 is required; a series needs at least one time step")
-    if X.dtype.kind == 'f' and not np.isfinite(X).all():
-        at = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+    if X.dtype.kind == 'f' and (at := _first_bad(X, np.isinf if allow_nan else lambda a: ~np.isfinite(a))) is not None:
         v = X[at]
+        hint = ("; series of different lengths padded with NaN need unequal_length=True, missing values inside a series "
+                "missing='interpolate'") if np.isnan(v) else ''
         raise DataError(f"{name}: series {at[0]}, " + (f"channel {at[1]}, " if X.ndim == 3 else '') +
-                        f"time step {at[-1]} is {'NaN' if np.isnan(v) else v}; expected a finite number (NaN and inf are not allowed)")
+                        f"time step {at[-1]} is {'NaN' if np.isnan(v) else v}; expected a finite number (NaN and inf are not allowed){hint}")
     return X
 
 @patch
-def _series(self:InceptionTimeClassifier, X, name:str='X', fitted:bool=True) -> np.ndarray:
-    "`X` as float32 `(n, c_in, seq_len)`: refused clearly when sparse, complex, not finite or (once fitted) of another shape"
-    X = _as_array(X, name)
+def _options(self:InceptionTimeClassifier, fitted:bool) -> tuple:
+    "`(unequal_length, missing)`: the fitted model's (what it was trained with), else the hyperparameters'"
+    if fitted: return getattr(self, 'unequal_length_', False), getattr(self, 'missing_', 'error')
+    return self.unequal_length, self.missing
+
+@patch
+def _series(self:InceptionTimeClassifier, X, name:str='X', fitted:bool=True, check_range:bool=True) -> np.ndarray:
+    "`X` as float32 `(n, c_in, seq_len)` (NaN-padded for an unequal-length model): refused clearly when sparse, complex, not finite or (once fitted) of another shape or length"
+    uneq, missing = self._options(fitted)
+    if uneq and isinstance(X, (list, tuple)): X = pad_series(X, name)   # aeon's convention: a list of (c_in, len_i) arrays
+    X = _as_array(X, name, allow_nan=uneq or missing == 'interpolate')
     two_d = X.ndim == 2
-    X = to_3d(X, name)
+    if fitted and two_d and not uneq and self.c_in_ > 1 and X.shape[1] == self.c_in_ * self.seq_len_:
+        X, two_d = X.reshape(len(X), self.c_in_, self.seq_len_), False   # flattened (n, c_in * seq_len)
+    X = to_3d(X, name, unequal_length=uneq, missing=missing)   # missing='interpolate': filled inside each series (and at its end, unpadded)
+    if uneq: return self._check_lengths(X, name, fitted, fitted and check_range)
     if not fitted: return X
-    n_in = self.c_in_ * self.seq_len_
-    if two_d and self.c_in_ > 1 and X.shape[2] == n_in: X = X.reshape(len(X), self.c_in_, self.seq_len_)   # flattened (n, c_in * seq_len)
-    elif two_d and X.shape[2] != n_in:
-        raise DataError(f"{name}: X has {X.shape[2]} features, but {type(self).__name__} is expecting {n_in} features as input " +
+    if two_d and X.shape[2] != self.c_in_ * self.seq_len_:
+        raise DataError(f"{name}: X has {X.shape[2]} features, but {type(self).__name__} is expecting {self.c_in_ * self.seq_len_} features as input " +
                         (f"(series have {X.shape[2]} time steps, but the model was trained on {self.seq_len_})" if self.c_in_ == 1 else
                          f"(series of {self.c_in_} channels x {self.seq_len_} time steps, flattened)"))
     return check_like(X, self.c_in_, self.seq_len_, name)
@@ -253,10 +276,28 @@ def _weights(cw, yi, sw) -> np.ndarray|None:
     w = (np.ones(len(yi)) if cw is None else cw[yi]) * (1.0 if sw is None else sw)
     return None if np.all(w == w[0]) else w
 
+# %% ../nbs/06_estimator.ipynb #f17a0e01
+@patch
+def _check_lengths(self:InceptionTimeClassifier, X:np.ndarray, name:str, fitted:bool, in_range:bool) -> np.ndarray:
+    "NaN-padded `X` checked for an unequal-length model: its structure (`series_lengths`), (`fitted`) the channels and (`in_range`) each series' length against the range seen in training"
+    lengths = series_lengths(X, name)
+    if fitted and X.shape[1] != self.c_in_:
+        raise DataError(f"{name}: {X.shape[1]} channel(s) per series, but the model was trained on {self.c_in_}")
+    if in_range:
+        lo, hi = self.min_length_, self.max_length_
+        L = np.full(len(X), X.shape[2]) if lengths is None else lengths
+        out = np.flatnonzero((L < lo) | (L > hi))
+        if len(out):
+            i = int(out[0])
+            raise DataError(f"{name}: series {i} has {int(L[i])} time steps; this model was trained on series of {lo} to {hi} steps "
+                            f"and predicts lengths in that range only" + (f" ({len(out)} series are outside it)" if len(out) > 1 else ''))
+    if lengths is not None and lengths.max() < X.shape[2]: X = X[..., :int(lengths.max())]   # columns that only pad
+    return X
+
 # %% ../nbs/06_estimator.ipynb #2abc151a
 @patch
 def fit(self:InceptionTimeClassifier,
-        X,                  # Training series (n, seq_len) or (n, c_in, seq_len), or a labelled `Dataset`
+        X,                  # Training series (n, seq_len) or (n, c_in, seq_len), or a labelled `Dataset`; with `unequal_length`, NaN-padded or a list of (c_in, len_i) arrays
         y=None,             # Labels (n,); taken from `X` when it is a `Dataset`
         X_valid=None,       # Validation series, or a labelled `Dataset`
         y_valid=None,       # Validation labels
@@ -266,13 +307,19 @@ def fit(self:InceptionTimeClassifier,
     ):
     "Fit the scaler and train the ensemble (continue training when `warm_start` and already fitted)"
     self._check_params()
+    if self.unequal_length and self.scaling == 'step':
+        raise DataError("scaling: 'step' needs series of one length (a mean and std per time step); with unequal_length=True "
+                        "use scaling='channel', 'series' or 'none'")
     declared, fmt = None, 'wide'
     if isinstance(X, Dataset): X, y, declared, fmt, src = X.X, (X.y if y is None else y), X.classes, X.fmt, X.source
     else: src = 'X'
     if isinstance(X_valid, Dataset): X_valid, y_valid, vsrc = X_valid.X, (X_valid.y if y_valid is None else y_valid), X_valid.source
     else: vsrc = 'X_valid'
     warm = self.warm_start and hasattr(self, 'model_')
-    X = self._series(X, src, fitted=warm)
+    if warm and (self.unequal_length, self.missing) != self._options(True):
+        raise DataError(f"unequal_length, missing: the model was trained with unequal_length={self.unequal_length_}, "
+                        f"missing={self.missing_!r}; continuing its training keeps them")
+    X = self._series(X, src, fitted=warm, check_range=False)
     if y is None: raise DataError(f"{src}: no labels; {type(self).__name__} requires y to be passed, but the target y is None")
     y = _labels_in(y, 'y' if src == 'X' else src)
     if len(y) != len(X): raise DataError(f"y: {len(y)} labels for {len(X)} series")
@@ -284,7 +331,8 @@ def fit(self:InceptionTimeClassifier,
     self.seed_ = seed = self._run_seed()
     swv = None
     if X_valid is not None:
-        Xv = check_like(self._series(X_valid, vsrc, fitted=warm), X.shape[1], X.shape[2], vsrc)
+        Xv = self._series(X_valid, vsrc, fitted=warm, check_range=False)
+        Xv = check_like(Xv, X.shape[1], Xv.shape[2] if self.unequal_length else X.shape[2], vsrc)
         if y_valid is None: raise DataError(f"{vsrc}: no labels for the validation series")
         yv = _labels_in(y_valid, 'y_valid' if vsrc == 'X_valid' else vsrc)
         if len(yv) != len(Xv): raise DataError(f"y_valid: {len(yv)} labels for {len(Xv)} series")
@@ -292,12 +340,19 @@ def fit(self:InceptionTimeClassifier,
         tr, va = _held_out(encode_labels(y, cls, src), self.validation_fraction, seed)
         X, Xv, y, yv = X[tr], X[va], y[tr], y[va]
         if sw is not None: sw, swv = sw[tr], sw[va]
+    lengths = series_lengths(X, src) if self.unequal_length else None
+    lo, hi = (X.shape[2], X.shape[2]) if lengths is None else (int(lengths.min()), int(lengths.max()))
+    X = X[..., :hi]                                  # a held-out part may leave columns that only pad
     if warm:
         if cls != [str(c) for c in self.classes_]: self._new_head(classes)
+        if self.unequal_length_:   # the range of lengths grows with the new data
+            self.min_length_, self.max_length_ = min(lo, self.min_length_), max(hi, self.max_length_)
+            self.seq_len_ = self.max_length_; self.n_features_in_ = self.c_in_ * self.seq_len_
     else:
         self.scaler_ = Scaler(self.scaling).fit(X)
         self.classes_, self.c_in_, self.seq_len_ = classes, X.shape[1], X.shape[2]
         self.n_features_in_ = self.c_in_ * self.seq_len_
+        self.unequal_length_, self.missing_, self.min_length_, self.max_length_ = self.unequal_length, self.missing, lo, hi
         with torch.random.fork_rng(enabled=seed is not None):
             if seed is not None: torch.manual_seed(seed)
             self.model_ = InceptionTime(self.c_in_, len(classes), self.models, seed=seed,
@@ -310,21 +365,23 @@ def fit(self:InceptionTimeClassifier,
     yi = encode_labels(y, cls, src)
     cw = self._class_weights(yi)
     run = {}
-    if (w := _weights(cw, yi, sw)) is not None: run['weights'] = torch.as_tensor(w, dtype=torch.float32, device=dev)
-    tX, ty, tXv, tyv = torch.as_tensor(self.scaler_.transform(X), device=dev), torch.as_tensor(yi, device=dev), None, None
-    if X_valid is not None or self.validation_fraction is not None:
+    if (w := _weights(cw, yi, sw)) is not None: run['weights'] = torch.as_tensor(w, dtype=torch.float32)
+    ty, Xv, tyv = torch.as_tensor(yi), (Xv if X_valid is not None or self.validation_fraction is not None else None), None
+    if Xv is not None:
         yvi = encode_labels(yv, cls, vsrc)
-        tXv, tyv = torch.as_tensor(self.scaler_.transform(Xv), device=dev), torch.as_tensor(yvi, device=dev)
-        if (wv := _weights(cw, yvi, swv)) is not None: run['valid_weights'] = torch.as_tensor(wv, dtype=torch.float32, device=dev)
+        tyv = torch.as_tensor(yvi)
+        if (wv := _weights(cw, yvi, swv)) is not None: run['valid_weights'] = torch.as_tensor(wv, dtype=torch.float32)
     if self.patience is not None: run['patience'] = self.patience
     if keep_checkpoint: run['keep_checkpoint'] = True
     start = len(self.history_)
-    hist = train_ensemble(self.model_, tX, ty, tXv, tyv, lr=self.lr, lr_decay=self.lr_decay, batch_size=self.batch_size,
+    # the series stay where they are (in memory or memory-mapped, on the host); each batch is scaled on its way to the device
+    hist = train_ensemble(self.model_, X, ty, Xv, tyv, lr=self.lr, lr_decay=self.lr_decay, batch_size=self.batch_size,
                           epochs=self.epochs, schedule=self.schedule, seed=seed, checkpoint=self.checkpoint,
                           verbose=self.verbose, progress=self.progress, callbacks=callbacks, engine=self._engine(),
-                          precision=self.precision, conv=self.conv, compile=self.compile, **run)
+                          precision=self.precision, conv=self.conv, compile=self.compile, transform=self.scaler_.transform, **run)
     self.history_ = self.history_ + [dict(h, epoch=h['epoch'] + start) for h in hist]
     self.best_epochs_ = [e + start for e in self.model_.best_epochs]
+    self.padding_waste_ = getattr(self.model_, 'padding_waste', None)
     return self
 
 # %% ../nbs/06_estimator.ipynb #028b5c55
@@ -337,7 +394,7 @@ def _engine(self:InceptionTimeClassifier) -> Engine:
 
 @patch
 def predict_proba(self:InceptionTimeClassifier, X, bs:int|None=None) -> np.ndarray:
-    "Class probabilities `(n, n_classes)`, columns in the order of `classes_`"
+    "Class probabilities `(n, n_classes)`, columns in the order of `classes_`; an unequal-length model refuses series shorter than `min_length_` or longer than `max_length_` (`DataError`)"
     self._check_fitted()
     src = X.source if isinstance(X, Dataset) else 'X'
     X = self._series(X.X if isinstance(X, Dataset) else X, src)
@@ -345,7 +402,7 @@ def predict_proba(self:InceptionTimeClassifier, X, bs:int|None=None) -> np.ndarr
     bad = ~np.isfinite(P).all(1)
     if bad.any():   # never a NaN passed on as a result
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{src}: series {i + 1} gives no finite probabilities (largest |value| {np.abs(X[i]).max():.3g}); "
+        raise DataError(f"{src}: series {i + 1} gives no finite probabilities (largest |value| {np.nanmax(np.abs(X[i])):.3g}); "
                         "expected values on the scale of the training data")
     return P
 
@@ -378,11 +435,14 @@ def save(self:InceptionTimeClassifier, path) -> Path:
 @patch
 def _config(self:InceptionTimeClassifier) -> dict:
     "What `config.json` records about this fitted estimator"
+    uneq, missing = self._options(True)
+    hp = dict(self.get_params(), unequal_length=uneq, missing=missing)   # what the model was trained with
     return dict(saved=datetime.now(timezone.utc).isoformat(timespec='seconds'),
-                hyperparameters={k: jsonable(v) for k, v in self.get_params().items()},
+                hyperparameters={k: jsonable(v) for k, v in hp.items()},
                 classes=[jsonable(c) for c in self.classes_], c_in=self.c_in_, seq_len=self.seq_len_,
                 data_format=getattr(self, 'data_format_', 'wide'), scaler=self.scaler_.to_dict(),
-                history=self.history_, best_epochs=getattr(self, 'best_epochs_', None))
+                history=self.history_, best_epochs=getattr(self, 'best_epochs_', None), unequal_length=uneq,
+                min_length=getattr(self, 'min_length_', self.seq_len_), max_length=getattr(self, 'max_length_', self.seq_len_), missing=missing)
 
 # %% ../nbs/06_estimator.ipynb #82db55a2
 @patch(cls_method=True)
@@ -398,6 +458,8 @@ def load(cls:InceptionTimeClassifier, path, device:str|None=None) -> InceptionTi
     self.classes_ = _classes_array(cfg['classes'])
     self.c_in_, self.seq_len_, self.data_format_ = cfg['c_in'], cfg['seq_len'], cfg.get('data_format', 'wide')
     self.n_features_in_ = self.c_in_ * self.seq_len_
+    self.unequal_length_, self.missing_ = cfg.get('unequal_length', False), cfg.get('missing', 'error')   # absent: a model of one length
+    self.min_length_, self.max_length_ = cfg.get('min_length', self.seq_len_), cfg.get('max_length', self.seq_len_)
     self.scaler_, self.history_ = Scaler.from_dict(cfg['scaler']), cfg.get('history', [])
     self.best_epochs_, self.config_ = cfg.get('best_epochs'), cfg
     try:

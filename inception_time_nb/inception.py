@@ -8,9 +8,11 @@ import math
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['same_padding', 'SameConv1d', 'glorot_bound', 'glorot_init_', 'InceptionModule', 'count_params']
+__all__ = ['same_padding', 'SameConv1d', 'glorot_bound', 'glorot_init_', 'InceptionModule', 'count_params', 'step_mask',
+           'masked_batch_norm']
 
 # %% ../nbs/01_inception.ipynb #9a6af9b9
 def same_padding(ks:int) -> tuple:
@@ -70,7 +72,12 @@ class InceptionModule(nn.Module):
         self.act = nn.ReLU()
         glorot_init_(self)
 
-    def forward(self, x):
+    def forward(self,
+        x:torch.Tensor,                # A batch `(bs, ni, L)`; zero at padded steps when `mask` is given
+        mask:torch.Tensor|None=None,   # True steps `(bs, 1, L)` (`step_mask`), or None: every step is true
+    ) -> torch.Tensor:
+        "The module's output `(bs, 4*nf, L)`; with a `mask`, zero at padded steps"
+        if mask is not None: return self._masked_forward(x, mask)
         b = self.bottleneck(x)
         out = torch.cat([conv(b) for conv in self.convs] + [self.conv_pool(self.maxpool(x))], 1)
         return self.act(self.bn(out))
@@ -79,3 +86,47 @@ class InceptionModule(nn.Module):
 def count_params(m:nn.Module, trainable:bool=True) -> int:
     "Number of (trainable) parameters of `m`"
     return sum(p.numel() for p in m.parameters() if p.requires_grad or not trainable)
+
+# %% ../nbs/01_inception.ipynb #0cf05940
+def step_mask(
+    lengths:torch.Tensor,  # True length of each series: int64 `(bs,)`
+    L:int,                 # Length of the padded batch
+) -> torch.Tensor:
+    "Boolean mask `(bs, 1, L)`: True on each series' true steps, False on its padding"
+    return (torch.arange(L, device=lengths.device) < lengths[:, None])[:, None]
+
+# %% ../nbs/01_inception.ipynb #36264236
+def masked_batch_norm(
+    bn:nn.BatchNorm1d,    # The layer: its affine parameters, running statistics, momentum and eps are used
+    x:torch.Tensor,       # A batch `(bs, C, L)`
+    mask:torch.Tensor,    # Its true steps, bool `(bs, 1, L)`
+) -> torch.Tensor:
+    "`bn(x)` with batch statistics over the true steps only; in eval, the running statistics. Padded steps not zeroed"
+    if not bn.training and bn.running_mean is not None: return bn(x)
+    xs = x.to(torch.promote_types(x.dtype, torch.float32))       # statistics in float32 at least (autocast)
+    n = mask.sum().to(xs.dtype)                                   # true steps per channel
+    mean = xs.masked_fill(~mask, 0).sum((0, 2)) / n
+    d = (xs - mean[:, None]).masked_fill(~mask, 0)
+    var = (d * d).sum((0, 2)) / n                                 # biased: the one used to normalise
+    if bn.training and bn.track_running_stats:
+        with torch.no_grad():
+            f = 0.0 if bn.momentum is None else bn.momentum
+            if bn.num_batches_tracked is not None:
+                bn.num_batches_tracked.add_(1)
+                if bn.momentum is None: f = 1.0 / float(bn.num_batches_tracked)
+            bn.running_mean.mul_(1 - f).add_(f * mean.to(bn.running_mean.dtype))
+            bn.running_var.mul_(1 - f).add_(f * (var * n / (n - 1)).to(bn.running_var.dtype))
+    scale = torch.rsqrt(var + bn.eps)
+    if bn.weight is not None: scale = scale * bn.weight
+    y = (xs - mean[:, None]) * scale[:, None]
+    if bn.bias is not None: y = y + bn.bias[:, None]
+    return y.to(x.dtype)
+
+# %% ../nbs/01_inception.ipynb #f21d4c62
+@patch
+def _masked_forward(self:InceptionModule, x:torch.Tensor, mask:torch.Tensor) -> torch.Tensor:
+    "The module's output for a padded batch `x` (zero at padded steps) and its true steps `mask`; zero at padded steps"
+    b = self.bottleneck(x)
+    pool = self.maxpool(x.masked_fill(~mask, -math.inf)).masked_fill(~mask, 0)   # 'same' max-pool; no -inf left
+    out = torch.cat([conv(b) for conv in self.convs] + [self.conv_pool(pool)], 1)
+    return self.act(masked_batch_norm(self.bn, out, mask)).masked_fill(~mask, 0)

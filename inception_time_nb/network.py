@@ -6,10 +6,11 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from .inception import InceptionModule, glorot_init_, count_params
+from fastcore.basics import patch
+from .inception import InceptionModule, glorot_init_, count_params, step_mask, masked_batch_norm
 
 # %% auto #0
-__all__ = ['Shortcut', 'InceptionNetwork']
+__all__ = ['Shortcut', 'InceptionNetwork', 'split_padding']
 
 # %% ../nbs/02_network.ipynb #2181486a
 class Shortcut(nn.Module):
@@ -25,7 +26,14 @@ class Shortcut(nn.Module):
         self.bn = nn.BatchNorm1d(nf, momentum=bn_momentum, eps=bn_eps)
         self.act = nn.ReLU()
 
-    def forward(self, res, x): return self.act(x + self.bn(self.conv(res)))
+    def forward(self,
+        res:torch.Tensor,              # The block's input `(bs, ni, L)`; zero at padded steps when `mask` is given
+        x:torch.Tensor,                # The block's output `(bs, nf, L)`
+        mask:torch.Tensor|None=None,   # True steps `(bs, 1, L)` (`step_mask`), or None: every step is true
+    ) -> torch.Tensor:
+        "ReLU of the block's output plus the normalised projection of its input; with a `mask`, zero at padded steps"
+        if mask is None: return self.act(x + self.bn(self.conv(res)))
+        return self.act(x + masked_batch_norm(self.bn, self.conv(res), mask)).masked_fill(~mask, 0)
 
 # %% ../nbs/02_network.ipynb #ab10ca9c
 class InceptionNetwork(nn.Module):
@@ -53,14 +61,67 @@ class InceptionNetwork(nn.Module):
         self.fc = nn.Linear(nf, c_out)
         glorot_init_(self)
 
-    def features(self, x:torch.Tensor) -> torch.Tensor:
-        "The last module's output `(bs, 4*filters, seq_len)`, before pooling"
+    def features(self,
+        x:torch.Tensor,                  # A batch `(bs, c_in, L)`
+        lengths:torch.Tensor|None=None,  # True length of each series, int64 `(bs,)` on `x`'s device; None: all `L`
+    ) -> torch.Tensor:
+        "The last module's output `(bs, 4*filters, L)`, before pooling; zero beyond each series' length"
+        if lengths is not None: return self._masked_features(x, lengths)
         res = x
         for d, block in enumerate(self.blocks):
             x = block(x)
             if str(d) in self.shortcuts: x = res = self.shortcuts[str(d)](res, x)
         return x
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        "Logits `(bs, c_out)` for a batch `(bs, c_in, seq_len)`"
-        return self.fc(self.features(x).mean(-1))
+    def forward(self,
+        x:torch.Tensor,                  # A batch `(bs, c_in, L)`
+        lengths:torch.Tensor|None=None,  # True length of each series, int64 `(bs,)` on `x`'s device; None: all `L`
+    ) -> torch.Tensor:
+        "Logits `(bs, c_out)`; with `lengths`, global average pooling over each series' true steps"
+        if lengths is None: return self.fc(self.features(x).mean(-1))
+        return self.fc(self._masked_features(x, lengths).sum(-1) / lengths[:, None])
+
+# %% ../nbs/02_network.ipynb #dde69ec0
+def split_padding(
+    x:torch.Tensor,  # A batch `(bs, c_in, L)`, possibly NaN-padded at the end of each series
+) -> tuple:
+    "`(x trimmed to its longest series with zeros for NaN, int64 lengths (bs,))`; `(x, None)` when `x` has no NaN"
+    nan = x.isnan()
+    if not nan.any(): return x, None
+    steps = torch.arange(1, x.shape[-1] + 1, device=x.device)
+    lengths = torch.where(nan.all(1), 0, steps).amax(-1)        # one past each series' last true step
+    inside = nan & (steps <= lengths[:, None])[:, None]           # NaN before the series' end
+    if bool(inside.any() | (lengths == 0).any()):
+        if (lengths == 0).any(): raise ValueError(f"x: series {int((lengths == 0).nonzero()[0])} has no values (all NaN)")
+        i, c, t = (int(v) for v in inside.nonzero()[0])
+        raise ValueError(f"x: series {i}, channel {c} is NaN at step {t} but the series has values up to step "
+                         f"{int(lengths[i]) - 1}: NaN may only pad the end of a series (all its channels together); "
+                         "fill missing values first (missing='interpolate')")
+    L = int(lengths.max())
+    return x[..., :L].masked_fill(nan[..., :L], 0), lengths
+
+# %% ../nbs/02_network.ipynb #e1989a72
+def _check_lengths(lengths, x:torch.Tensor, training:bool):
+    "Raise a clear error unless `lengths` is one integer per series of `x`, each between 1 and its steps"
+    bs, L = x.shape[0], x.shape[-1]
+    if not isinstance(lengths, torch.Tensor) or lengths.shape != (bs,) or lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
+        got = f"{lengths.dtype} tensor of shape {tuple(lengths.shape)}" if isinstance(lengths, torch.Tensor) else type(lengths).__name__
+        raise ValueError(f"lengths: got {got}; expected an integer tensor of shape ({bs},), one length per series")
+    if lengths.device != x.device: raise ValueError(f"lengths: on {lengths.device}; expected x's device, {x.device}")
+    bad = (lengths < 1) | (lengths > L)
+    if bool(bad.any()):
+        i = int(bad.nonzero()[0])
+        raise ValueError(f"lengths: series {i} has length {int(lengths[i])}; expected 1 to {L}, the batch's steps")
+    if training and bs == 1 and int(lengths[0]) < 2:
+        raise ValueError("lengths: one series of one step; BatchNorm in training expects more than 1 value per channel")
+
+@patch
+def _masked_features(self:InceptionNetwork, x:torch.Tensor, lengths:torch.Tensor) -> torch.Tensor:
+    "`features` of a padded batch `x` whose series have `lengths` steps: zero beyond each series' end"
+    _check_lengths(lengths, x, self.training)
+    mask = step_mask(lengths, x.shape[-1])
+    x = res = x.masked_fill(~mask, 0)
+    for d, block in enumerate(self.blocks):
+        x = block(x, mask)
+        if str(d) in self.shortcuts: x = res = self.shortcuts[str(d)](res, x, mask)
+    return x

@@ -14,6 +14,7 @@ from safetensors import safe_open
 from safetensors.torch import save as st_save
 from .data import DataError
 from .ensemble import InceptionTime
+from .network import split_padding
 from .engines import Engine, resolve_engine, engine_proba, inference_batch, torch_threads
 from .artifacts import flatten_state, load_state
 from .distributed import (init_distributed, world_size, is_main, all_reduce_sum,
@@ -75,9 +76,11 @@ def run_members(
     if errors: raise errors[0]
     return done
 
-def _member_step(net, opt, xb, yb, engine:Engine|None=None, scale:float|None=None, wb:torch.Tensor|None=None):
-    "One Adam step of one member on its own batch; returns (summed loss, correct count); `wb`: the series' loss weights"
-    out = net(xb) if engine is None else engine.forward(net, xb)
+def _member_step(net, opt, xb, yb, engine:Engine|None=None, scale:float|None=None, wb:torch.Tensor|None=None,
+                 lengths:torch.Tensor|None=None):
+    "One Adam step of one member on its own batch; returns (summed loss, correct count); `wb`: the series' loss weights; `lengths`: a padded batch's true lengths"
+    if lengths is None: out = net(xb) if engine is None else engine.forward(net, xb)
+    else: out = net(xb, lengths) if engine is None or engine.name == 'reference' else engine.forward(net, xb, lengths)
     if wb is not None:
         total = (F.cross_entropy(out, yb, reduction='none') * wb).sum()
         loss = total / len(yb) if scale is None else total * scale; total = total.detach()
@@ -135,10 +138,10 @@ def _batches(n:int, batch_size:int, seq_len:int, world:int=1) -> list:
     return b
 
 # %% ../nbs/05_train.ipynb #3a7f673e
-def _check_finite(X, name:str, chunk:int=4096):
-    "Raise `DataError` naming the first series of `X` (a tensor) with a non-finite value"
+def _check_finite(X, name:str, chunk:int=4096, padded:bool=False):
+    "Raise `DataError` naming the first series of `X` (a tensor) with a non-finite value (`padded`: an infinite one; its NaN are padding)"
     for i in range(0, len(X), chunk):
-        bad = (~torch.isfinite(X[i:i + chunk])).flatten(1).any(1)
+        bad = (torch.isinf(X[i:i + chunk]) if padded else ~torch.isfinite(X[i:i + chunk])).flatten(1).any(1)
         if bad.any(): raise DataError(f"{name}: series {i + int(bad.nonzero()[0])} has non-finite values (nan or inf); "
                                       "expected finite numbers after scaling")
 
@@ -169,8 +172,8 @@ def _on_device(X, dev, transform) -> bool:
     "Whether batches are plain indexing of `X` (a float32 tensor on the training device, no transform): today's path"
     return torch.is_tensor(X) and X.device == dev and X.dtype == torch.float32 and transform is None
 
-def _host_batch(X, idx:torch.Tensor, dev, transform=None, name:str='X') -> torch.Tensor:
-    "Series `idx` of `X` (numpy, memmap or a tensor elsewhere), through `transform`, checked and copied to `dev`"
+def _host_batch(X, idx:torch.Tensor, dev, transform=None, name:str='X', lengths:np.ndarray|None=None) -> torch.Tensor:
+    "Series `idx` of `X` (numpy, memmap or a tensor elsewhere), through `transform`, checked and copied to `dev`; NaN-padded data (`lengths`) trimmed to the batch's longest"
     if torch.is_tensor(X): xb = X[idx.to(X.device)]
     else: xb = X[idx.numpy()]
     if transform is not None:
@@ -178,16 +181,63 @@ def _host_batch(X, idx:torch.Tensor, dev, transform=None, name:str='X') -> torch
         xb = transform(np.asarray(xb, dtype=np.float32))
     xb = torch.as_tensor(xb)
     if xb.dtype != torch.float32: xb = xb.float()
-    bad = (~torch.isfinite(xb)).flatten(1).any(1)
+    if lengths is None: bad = (~torch.isfinite(xb)).flatten(1).any(1)
+    else:                                   # NaN exactly where each series has ended: none inside, no value after the end
+        lb = torch.as_tensor(lengths[idx.cpu().numpy()], device=xb.device)
+        true = (torch.arange(xb.shape[-1], device=xb.device) < lb[:, None])[:, None, :]
+        bad = ((~torch.isfinite(xb) & true) | (~torch.isnan(xb) & ~true)).flatten(1).any(1)
     if bad.any(): raise DataError(f"{name}: series {int(idx[bad.nonzero()[0]])} has non-finite values (nan or inf)"
-                                  f"{' after transform' if transform is not None else ''}; expected finite numbers")
+                                  f"{' after transform' if transform is not None else ''}; expected finite numbers"
+                                  f"{'' if lengths is None else ' on its true steps and NaN only after its end'}")
+    if lengths is not None: xb = xb[..., :int(lb.max())]     # the batch's longest series: no step copied that only pads
     if dev.type == 'cuda' and xb.device.type == 'cpu': return xb.contiguous().pin_memory().to(dev, non_blocking=True)
     return xb.to(dev)
 
+
+# %% ../nbs/05_train.ipynb #f17a0001
+def _lengths(X, name:str='X', values:int=1 << 22) -> np.ndarray|None:
+    "True length of each series of NaN-padded `X` (tensor, array or memmap, read a chunk at a time); None when `X` holds no NaN"
+    L, out, padded = X.shape[-1], [], False
+    chunk = max(1, values // max(1, X.shape[1] * L))
+    for i in range(0, len(X), chunk):
+        c = X[i:i + chunk]
+        c = c.detach() if torch.is_tensor(c) else torch.from_numpy(np.array(c))   # a copy of the chunk: a memmap may be read-only
+        nan = torch.isnan(c)
+        if not nan.any(): out.append(torch.full((len(c),), L, dtype=torch.int64)); continue
+        padded, ok = True, ~nan
+        last = (ok * torch.arange(1, L + 1, device=c.device)).amax(-1)   # (b, c_in): steps up to each channel's last value
+        inner, ragged = ok.sum(-1) != last, last != last[:, :1]
+        bad = (last == 0).any(1) | inner.any(1) | ragged.any(1)
+        if bad.any():
+            s = int(bad.nonzero()[0]); ls = last[s].tolist()
+            if min(ls) == 0: why = f"channel {ls.index(0)} has no values at all"
+            elif inner[s].any():
+                ch = int(inner[s].nonzero()[0]); t = int(nan[s, ch, :ls[ch]].nonzero()[0])
+                why = (f"channel {ch}, time step {t} is NaN before the series' last value (a missing value; "
+                       "fill it first, e.g. with data.interpolate_missing)")
+            else:
+                ch = int((last[s] != last[s, 0]).nonzero()[0])
+                why = f"its channels end at different steps (channel 0 after {ls[0]}, channel {ch} after {ls[ch]}); all channels of a series share its length"
+            raise DataError(f"{name}: series {i + s} has non-finite values (nan or inf); expected finite numbers, "
+                            f"or NaN only as padding after a series' end: {why}")
+        out.append(last[:, 0].cpu())
+    return torch.cat(out).numpy() if padded else None
+
+def _padding_waste(lengths:np.ndarray, perms:list, bounds:list) -> float:
+    "Share of the steps of an epoch's batches (each padded to its longest series) that are padding, over the members' orders `perms`"
+    starts, sizes = np.array([a for a, _ in bounds]), np.array([b - a for a, b in bounds])
+    pad = tot = 0
+    for p in perms:
+        lp = lengths[np.asarray(p.cpu())]
+        steps = np.maximum.reduceat(lp, starts) * sizes
+        tot += int(steps.sum()); pad += int(steps.sum() - lp.sum())
+    return pad / max(tot, 1)
+
+
 # %% ../nbs/05_train.ipynb #e887811a
 @torch.no_grad()
-def _validate(model, Xv, yv, bs=None, engine:Engine|None=None, wv:torch.Tensor|None=None, transform=None):
-    "Per-member validation losses, and the ensemble's (loss, accuracy); losses weighted by `wv` when given"
+def _validate(model, Xv, yv, bs=None, engine:Engine|None=None, wv:torch.Tensor|None=None, transform=None, lengths=None):
+    "Per-member validation losses, and the ensemble's (loss, accuracy); losses weighted by `wv` when given; `lengths`: NaN-padded `Xv`'s"
     dev = next(model.parameters()).device
     xs, ys = shard(Xv), shard(yv).cpu()                                 # this process's share (all of it in one process)
     sums = torch.zeros(len(model) + 2, dtype=torch.float64)              # members' summed losses, ensemble's, correct count
@@ -197,7 +247,8 @@ def _validate(model, Xv, yv, bs=None, engine:Engine|None=None, wv:torch.Tensor|N
         else:                                                            # host data: transformed a chunk at a time
             c = 16 * (bs or inference_batch(xs.shape[-1]))
             probs = torch.cat([engine_proba(model, _host_batch(xs, torch.arange(i, min(i + c, len(xs))), torch.device('cpu'),
-                                                               transform, 'X_valid'), engine, bs=bs)
+                                                               transform, 'X_valid', None if lengths is None else shard(lengths)),
+                                            engine, bs=bs)
                                for i in range(0, len(xs), c)], 1)
         ens = probs.mean(0)
         if wv is None:
@@ -396,7 +447,7 @@ def _check_seed(seed, models:int) -> int|None:
 
 def train_ensemble(
     model:InceptionTime,        # The ensemble to train (on its device)
-    X:torch.Tensor|np.ndarray,  # Training series (n, c_in, seq_len): scaled, on the model's device; or on the host / a numpy array or memmap (see `transform`)
+    X:torch.Tensor|np.ndarray,  # Training series (n, c_in, seq_len): scaled, on the model's device; or on the host / a numpy array or memmap (see `transform`); NaN-padded for series of different lengths
     y:torch.Tensor,             # Class indices (n,)
     X_valid:torch.Tensor|np.ndarray|None=None, # Validation series, or None
     y_valid:torch.Tensor|None=None, # Validation class indices
@@ -435,13 +486,15 @@ def train_ensemble(
     y, w = _check_data(model, X, y, weights, 'X', 'y', 'weights')
     n, has_valid, wv = len(X), X_valid is not None, None
     if has_valid: y_valid, wv = _check_data(model, X_valid, y_valid, valid_weights, 'X_valid', 'y_valid', 'valid_weights')
+    lens = _lengths(X, 'X')                         # series of different lengths (NaN-padded); None: one length, today's path
+    lens_v = _lengths(X_valid, 'X_valid') if has_valid else None
     direct = _on_device(X, dev, transform)          # today's path: batches indexed on the device
-    if direct: _check_finite(X, 'X')
-    if has_valid and torch.is_tensor(X_valid) and transform is None: _check_finite(X_valid, 'X_valid')
+    if direct: _check_finite(X, 'X', padded=lens is not None)
+    if has_valid and torch.is_tensor(X_valid) and transform is None: _check_finite(X_valid, 'X_valid', padded=lens_v is not None)
     init_distributed(dev)                           # under torchrun: join the process group (a no-op otherwise)
     world, main = world_size(), is_main()
     if batch_size < world: raise ValueError(f"batch_size: got {batch_size} for {world} processes; each needs a share of every batch")
-    bounds = _batches(n, batch_size, X.shape[-1], world)
+    bounds = _batches(n, batch_size, X.shape[-1] if lens is None else int(lens.min()), world)   # BatchNorm: 2 true values per channel
     verbose, progress = verbose and main, progress and main
     eng = engine if isinstance(engine, Engine) else resolve_engine(engine, precision, conv, compile, dev, X.shape[-1], threads=threads)
     ckpt = None if checkpoint is None else Path(checkpoint)
@@ -478,6 +531,13 @@ def train_ensemble(
     if w is not None:                               # weights averaging 1: the loss keeps its scale, the rate its meaning
         w = (w * (n / w.sum())).float(); w = w.to(dev) if direct else w
     pdev = dev if direct else torch.device('cpu')
+    model.padding_waste = None
+    if lens is not None:                            # measured on the next epoch's orders, drawn from copies of the generators
+        gens = [torch.Generator() for _ in run.gens]
+        for g, r in zip(gens, run.gens): g.set_state(r.get_state())
+        model.padding_waste = _padding_waste(lens, [torch.randperm(n, generator=g) for g in gens], bounds)
+        if verbose and run.epoch < epochs:
+            print(f"lengths {lens.min()}-{lens.max()} steps: {model.padding_waste:.0%} of the padded batch steps are padding", flush=True)
     prog, sig = _Progress(_progress_mode(progress), epochs, progress_every), _Signals()
 
     def fail(exc):                                   # the run ends early: the members hold their best weights, nothing is deleted
@@ -504,9 +564,10 @@ def train_ensemble(
                     idx = shard(idx)
                     if direct: xb, yb, wb = X[idx], y[idx], None if w is None else w[idx]
                     else:
-                        xb, yb = _host_batch(X, idx, dev, transform), y[idx].to(dev, non_blocking=True)
+                        xb, yb = _host_batch(X, idx, dev, transform, lengths=lens), y[idx].to(dev, non_blocking=True)
                         wb = None if w is None else w[idx].to(dev, non_blocking=True)
-                    l, ok = _member_step(nets[k], run.opts[k], xb, yb, step_engine, scale, wb)
+                    xb, lb = split_padding(xb) if lens is not None else (xb, None)   # trimmed to its longest, NaN -> 0, true lengths
+                    l, ok = _member_step(nets[k], run.opts[k], xb, yb, step_engine, scale, wb, lb)
                     sums[k][0] += l; sums[k][1] += ok
                     prog.step()
                 prog.start(epoch + 1, len(bounds), sum(c > 0 for c in counts))
@@ -521,7 +582,7 @@ def train_ensemble(
                          train_accuracy=tot_ok.sum().item() / (n * len(active)))
                 if has_valid:
                     member_sel_loss, m['valid_loss'], m['valid_accuracy'] = _validate(model, X_valid, y_valid, engine=eng,
-                                                                                        wv=wv, transform=transform)
+                                                                                        wv=wv, transform=transform, lengths=lens_v)
                 else: member_sel_loss = member_train_loss
                 what = ['' if run.stopped[k] else 'training loss' if not math.isfinite(member_train_loss[k])
                         else 'validation loss' if not math.isfinite(member_sel_loss[k]) else 'weights' if not _finite(model.members[k]) else ''
