@@ -118,7 +118,7 @@ def masked_batch_norm(
             bn.running_var.mul_(1 - f).add_(f * (var * n / (n - 1)).to(bn.running_var.dtype))
     scale = torch.rsqrt(var + bn.eps)
     if bn.weight is not None: scale = scale * bn.weight
-    y = (xs - mean[:, None]) * scale[:, None]
+    y = d * scale[:, None]                                        # zero-centred at true steps (padded: the bias)
     if bn.bias is not None: y = y + bn.bias[:, None]
     return y.to(x.dtype)
 
