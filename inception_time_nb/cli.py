@@ -13,7 +13,7 @@ from .data import DataError, Scaler, atomic_write, read_csv
 from .artifacts import check_model_dir
 from .estimator import InceptionTimeClassifier
 from .train import TrainingInterrupted, checkpoint_seed
-from .inference import predict_file
+from .inference import predict_file, read_options
 from .serve import check_serve_options, serve
 from .distributed import init_distributed, leave_distributed, is_main, broadcast_object, inception_time_launch
 
@@ -38,6 +38,8 @@ HYPERPARAMETERS = {   # name: (type, valid?, what is expected)
     'schedule':   (str,   lambda v: v in ('decay', 'plateau'), "'decay' or 'plateau'"),
     'scaling':    (str,   lambda v: v in Scaler.modes, ' or '.join(map(repr, Scaler.modes))),
     'seed':       (int,   lambda v: 0 <= v <= MAX_SEED, f'an integer from 0 to {MAX_SEED} (2**32 - 1)'),
+    'unequal_length': (bool, lambda v: True, "'true' or 'false'"),
+    'missing':    (str,   lambda v: v in ('error', 'interpolate'), "'error' or 'interpolate'"),
 }
 
 MOST = {'filters': 4096, 'depth': 1000, 'models': 1000}   # sizes beyond these are typos: no memory holds the network
@@ -46,7 +48,7 @@ def check_hyperparameters(hp:dict, name=lambda k: '--' + k.replace('_', '-')) ->
     "Raise a `ValueError` naming the first hyperparameter in `hp` with a value out of range; `name(k)` says how to call it"
     for k, v in hp.items():
         typ, ok, expected = HYPERPARAMETERS[k]
-        if v is not None and not (isinstance(v, typ) and not isinstance(v, bool) and ok(v)):
+        if v is not None and not ((isinstance(v, bool) if typ is bool else isinstance(v, typ) and not isinstance(v, bool)) and ok(v)):
             raise ValueError(f"{name(k)}: got {v!r}; expected {expected}")
         if k in MOST and v is not None and v > MOST[k]:
             raise ValueError(f"{name(k)}: got {v!r}; expected at most {MOST[k]} (a network that size would not fit in memory)")
@@ -180,6 +182,16 @@ def _reason(e:BaseException) -> str:
 # %% ../nbs/08_cli.ipynb #dee8a0d0
 _ARCH = ('filters', 'depth', 'models', 'scaling')
 
+def _read_options(hp:dict, clf=None, init_model=None, say=print) -> dict:
+    "The reader's options of a run, taken out of `hp`: the job's, or with `--init-model` the saved model's (a differing option is noted, not used)"
+    given = {k: hp.pop(k) for k in ('unequal_length', 'missing') if k in hp}
+    if clf is None: return dict(unequal_length=bool(given.get('unequal_length', False)), missing=given.get('missing') or 'error')
+    opts = read_options(clf)
+    ignored = [f"--{k.replace('_', '-')}" + ('' if v is True else f' {v}') for k, v in given.items() if v != opts[k] and v is not False]
+    if ignored: say(f"note: {', '.join(ignored)} ignored: the model in {init_model} reads series with "
+                    f"unequal_length={opts['unequal_length']}, missing={opts['missing']!r}, as it was trained", file=sys.stderr)
+    return opts
+
 def _seed(checkpoint, hp:dict, say) -> int:
     "The run's seed: `--seed`; else the seed of the run that wrote `checkpoint`, so that a rerun resumes it; else one drawn at random"
     stored = broadcast_object(checkpoint_seed(checkpoint) if checkpoint is not None and Path(checkpoint).is_file() else None)   # rank 0's disk decides
@@ -215,6 +227,9 @@ def _save(clf:InceptionTimeClassifier, model_dir:Path, checkpoint, say):
 def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device=None) -> InceptionTimeClassifier:
     "Check everything that can be checked, read the data, train a new model or continue `init_model`'s, save it to `model_dir`"
     hp = check_hyperparameters({k: v for k, v in hp.items() if v is not None})
+    if hp.get('unequal_length') and hp.get('scaling') == 'step' and not init_model:
+        raise ValueError("--scaling step: scales each time step with its own statistics, which needs series of one length; "
+                         "with --unequal-length use 'channel' (the default), 'series' or 'none'")
     device, model_dir = check_device(device), Path(model_dir)
     check_model_dir(model_dir)                      # before the data is read: a model that cannot be saved is not trained
     if checkpoint is not None:
@@ -233,9 +248,10 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
             ignored = [f'{k}={v}' for k, v in kept.items() if v != getattr(clf, k)]
             if ignored: say(f"note: {', '.join(ignored)} ignored: the architecture comes from {init_model} "
                               f"({', '.join(f'{k}={getattr(clf, k)}' for k in _ARCH)})", file=sys.stderr)
-            clf.set_params(warm_start=True, **hp, **run)
-        else: clf = InceptionTimeClassifier(**hp, **run)
-        tr, va = read_csv(train), (read_csv(valid) if valid else None)
+            opts = _read_options(hp, clf, init_model, say)
+            clf.set_params(warm_start=True, **hp, **opts, **run)
+        else: opts = _read_options(hp); clf = InceptionTimeClassifier(**hp, **opts, **run)
+        tr, va = read_csv(train, **opts), (read_csv(valid, **opts) if valid else None)
         n_classes = len(set(tr.y))
         if len(tr) >= 10 and n_classes > len(tr) / 2:
             say(f"note: {train}: {n_classes} classes for {len(tr)} series; the first column must be the class label "
@@ -270,6 +286,8 @@ def inception_time_train(
     epochs:int=100,         # Training epochs
     schedule:str='decay',   # 'decay' (lr-decay every epoch) or 'plateau' (the paper's ReduceLROnPlateau)
     scaling:str=None,       # 'channel', 'step', 'series' or 'none', fitted on the training data (default: channel)
+    unequal_length:bool=False, # Series of different lengths: wide rows end at trailing empty or NaN cells (or are ragged), long rows at blank x_* cells; kept in the model
+    missing:str=None,       # A value missing inside a series: 'error' or 'interpolate' (linearly, within the series); kept in the model (default: error)
     seed:int=None,          # Random seed, 0 to 2**32 - 1 (default: the checkpoint's when resuming, else drawn at random and printed); runs are reproducible on CPU
     checkpoint:str=None,    # Checkpoint file written every epoch and kept until the model is saved; rerunning the same command resumes from it
     device:str=None,        # 'cpu', 'cuda' or 'cuda:N' (default: CUDA when available)
@@ -278,7 +296,7 @@ def inception_time_train(
 ):
     "Train an InceptionTime ensemble on a CSV file and save it; prints one metric line per epoch"
     hp = dict(filters=filters, depth=depth, models=models, lr=lr, lr_decay=lr_decay, batch_size=batch_size,
-              epochs=epochs, schedule=schedule, scaling=scaling, seed=seed)
+              epochs=epochs, schedule=schedule, scaling=scaling, seed=seed, unequal_length=unequal_length, missing=missing)
     if sagemaker:
         return _train_sagemaker(Path(sm_root), hp, checkpoint, device, train=train, valid=valid, model_dir=model_dir, init_model=init_model)
     if not (train and model_dir): raise ValueError("--train and --model-dir are required (or --sagemaker)")
@@ -288,7 +306,7 @@ def inception_time_train(
 @call_parse
 def inception_time_predict(
     model_dir:str=None,      # Folder of a trained model
-    input:str=None,          # Inference CSV: one series per row, no label (or the long format)
+    input:str=None,          # Inference CSV: one series per row, no label (or the long format); rows of different lengths for a model trained with --unequal-length
     output:str=None,         # Predictions CSV to write: one label per row, in input order; replaced only once every row is predicted
     proba:bool=False,        # Add the class probabilities (wide format; long output always has them)
     chunk_rows:int=10_000,   # Rows read and predicted at a time
@@ -331,7 +349,7 @@ def inception_time_serve(
     sagemaker:bool=False,     # SageMaker's container contract: serve --sm-root's model/ folder on 0.0.0.0:8080
     sm_root:str='/opt/ml',    # Root folder of the SageMaker layout
 ):
-    "Serve a trained model over HTTP: GET /ping, GET /execution-parameters, POST /invocations (text/csv or application/json)"
+    "Serve a trained model over HTTP: GET /ping, GET /execution-parameters, POST /invocations (text/csv or application/json; series of different lengths for a model trained with --unequal-length)"
     if sagemaker:
         if model_dir: raise ValueError("--sagemaker serves the model in --sm-root's model/ folder; drop --model-dir")
         model_dir, host, port = Path(sm_root)/'model', '0.0.0.0', 8080
@@ -427,6 +445,9 @@ def _convert(value, typ):
     "A hyperparameter value (a string in SageMaker's file) as `typ`; `ValueError` if it is not one"
     s = str(value).strip()
     if len(s) >= 2 and s[0] == s[-1] == '"': s = s[1:-1].strip()   # the SageMaker Python SDK JSON-encodes some values
+    if typ is bool:                 # strictly: a typo ('ture', 'yes', '2') is an error, not a choice
+        if s.lower() in ('true', 'false'): return s.lower() == 'true'
+        raise ValueError(s)
     if typ is int:
         try: return int(s)          # exactly, however long
         except ValueError: pass

@@ -8,6 +8,9 @@ import numpy as np
 import torch
 from .data import DataError, Dataset, to_3d, check_like, class_order, encode_labels
 from .ensemble import InceptionTime
+from .inception import step_mask
+from .network import split_padding
+from .inference import read_options
 from .estimator import InceptionTimeClassifier
 
 # %% auto #0
@@ -53,19 +56,22 @@ def plot_confusion(
     return ax
 
 # %% ../nbs/11_explain.ipynb #08297646
-def _member_cams(net, x:torch.Tensor) -> torch.Tensor:
-    "Class activation maps of one network for all its classes: `(bs, c_out, seq_len)`"
-    return torch.einsum('bfl,cf->bcl', net.features(x), net.fc.weight)
+def _member_cams(net, x:torch.Tensor, lengths:torch.Tensor|None=None) -> torch.Tensor:
+    "Class activation maps of one network for all its classes: `(bs, c_out, seq_len)`; with `lengths`, of the masked network (zero-padded `x`)"
+    return torch.einsum('bfl,cf->bcl', net.features(x) if lengths is None else net.features(x, lengths), net.fc.weight)
 
 # %% ../nbs/11_explain.ipynb #d3b9d2a3
 def _cam_input(model, X) -> tuple:
     "The ensemble, and `X` as its members see it (scaled for a classifier), checked against the model"
     src = X.source if isinstance(X, Dataset) else 'X'
-    X = to_3d(X.X if isinstance(X, Dataset) else X, src)
+    X = X.X if isinstance(X, Dataset) else X
     if isinstance(model, InceptionTimeClassifier):
         model._check_fitted()
-        return model.model_, model.scaler_.transform(check_like(X, model.c_in_, model.seq_len_, src))
-    if isinstance(model, InceptionTime): return model, check_like(X, model.c_in, X.shape[2], src)
+        if read_options(model)['unequal_length']: return model.model_, model.scaler_.transform(model._series(X, src))   # lengths checked as for predict
+        return model.model_, model.scaler_.transform(check_like(to_3d(X, src), model.c_in_, model.seq_len_, src))
+    if isinstance(model, InceptionTime):     # the members take NaN-padded series, as `predict_proba` does
+        X = to_3d(X, src, unequal_length=True)
+        return model, check_like(X, model.c_in, X.shape[2], src)
     raise TypeError(f"model: expected a fitted InceptionTimeClassifier or an InceptionTime ensemble, "
                     f"got {type(model).__name__}")
 
@@ -95,7 +101,7 @@ def class_activation_map(
     target=None,    # Class to explain: None (each series' predicted class), one class, or one per series
     bs:int=256,     # Series per batch
 ) -> np.ndarray:
-    "What every time step adds to the logit of the `target` class, averaged over the members: `(n, seq_len)`"
+    "What every time step adds to the logit of the `target` class, averaged over the members: `(n, seq_len)`, NaN beyond a NaN-padded series' end"
     ens, X = _cam_input(model, X)
     c_out = ens.members[0].fc.out_features       # not `ens.c_out`: fine-tuning may have replaced the heads
     tgt = None if target is None else _target_index(model, target, len(X), c_out)
@@ -104,20 +110,31 @@ def class_activation_map(
     try:
         out = []
         for i in range(0, len(X), bs):
-            xb = torch.as_tensor(X[i:i+bs], device=dev)
-            cams = torch.stack([_member_cams(net, xb) for net in ens.members])          # (models, bs, c_out, L)
+            xb, lengths = split_padding(torch.as_tensor(X[i:i+bs], device=dev))      # NaN-padded: trimmed to its longest, with lengths
+            cams = torch.stack([_member_cams(net, xb, lengths) for net in ens.members])          # (models, bs, c_out, L)
+            mask = None if lengths is None else step_mask(lengths, xb.shape[-1])        # (bs, 1, L): the true steps
             if tgt is None:   # the ensemble's prediction: members' softmax averaged, from the same features
-                logits = cams.mean(-1) + torch.stack([net.fc.bias for net in ens.members])[:, None]
+                gap = cams.mean(-1) if mask is None else (cams * mask).sum(-1) / lengths[:, None]   # averaged over true steps only
+                logits = gap + torch.stack([net.fc.bias for net in ens.members])[:, None]
                 k = logits.softmax(-1).mean(0).argmax(1)
             else: k = torch.as_tensor(tgt[i:i+bs], device=dev)
-            out.append(cams.mean(0)[torch.arange(len(k), device=dev), k].float().cpu())
+            m = cams.mean(0)[torch.arange(len(k), device=dev), k].float()
+            if mask is not None:      # NaN beyond each series' end, and out to the width of `X`
+                m = torch.nn.functional.pad(m.masked_fill(~mask[:, 0], float('nan')), (0, X.shape[2] - m.shape[-1]), value=float('nan'))
+            out.append(m.cpu())
         return torch.cat(out).numpy()
     finally: ens.train(was_training)
 
 # %% ../nbs/11_explain.ipynb #3a5e997d
+def _true_steps(a:np.ndarray, name:str) -> np.ndarray:
+    "`a` `(rows, L)` without its trailing steps that are NaN in every row (the padding of a NaN-padded series)"
+    keep = np.flatnonzero(~np.isnan(a).all(0))
+    if not len(keep): raise DataError(f"{name}: no values (every step is NaN)")
+    return a[:, :keep[-1] + 1]
+
 def plot_cam(
-    x,                      # One series, (seq_len,) or (c_in, seq_len); unscaled is fine
-    cam,                    # Its map (seq_len,), from `class_activation_map`
+    x,                      # One series, (seq_len,) or (c_in, seq_len); unscaled is fine; NaN-padded: drawn up to its end
+    cam,                    # Its map (seq_len,), from `class_activation_map` (NaN beyond the series' end is padding)
     ax=None,                # Axes to draw on (default: a new 7 x 2.2 inch figure)
     channel:int|None=None,  # Draw only this channel (default: every channel)
     names:list|None=None,   # Channel names for the y axis when several channels are drawn
@@ -132,8 +149,13 @@ def plot_cam(
     from matplotlib.colors import CenteredNorm
     x, cam = np.asarray(x, dtype=np.float32), np.asarray(cam, dtype=np.float32).ravel()
     if x.ndim == 1: x = x[None]
+    if x.ndim == 2: x, cam = _true_steps(x, 'x'), _true_steps(cam[None], 'cam')[0]    # a NaN-padded series: its true steps only
     if x.ndim != 2 or x.shape[1] != len(cam):
         raise DataError(f"cam: {len(cam)} values for a series of shape {x.shape}; expected one value per time step")
+    for name, a in (('x', x), ('cam', cam[None])):
+        if np.isnan(a).any():
+            raise DataError(f"{name}: NaN at time step {int(np.argwhere(np.isnan(a))[0][-1])}, inside the series of {x.shape[1]} steps; "
+                            "expected NaN only as padding after its end")
     if channel is not None and not 0 <= channel < len(x):
         raise DataError(f"channel: got {channel}; the series has {len(x)} channel(s)")
     chans = range(len(x)) if channel is None else [channel]

@@ -13,12 +13,24 @@ from .data import (DataError, Dataset, Interrupted, iter_csv, read_csv, sample_d
 from .estimator import InceptionTimeClassifier
 
 # %% auto #0
-__all__ = ['load_model', 'format_predictions', 'predict_file']
+__all__ = ['load_model', 'read_options', 'length_range', 'format_predictions', 'predict_file']
 
 # %% ../nbs/07_inference.ipynb #99423b81
 def load_model(model) -> InceptionTimeClassifier:
     "A fitted `InceptionTimeClassifier` (or any object with `predict_proba` and `classes_`), given one or the folder it was saved to"
     return model if hasattr(model, 'predict_proba') else InceptionTimeClassifier.load(model)
+
+def read_options(clf) -> dict:
+    "The reader's options `clf` was trained with, `unequal_length` and `missing`: how its files and requests are read"
+    s = '_' if hasattr(clf, 'unequal_length_') else ''     # a fitted model: what it was trained with; else its hyperparameters
+    return dict(unequal_length=bool(getattr(clf, 'unequal_length' + s, False)), missing=getattr(clf, 'missing' + s, None) or 'error')
+
+def length_range(clf) -> tuple|None:
+    "`(shortest, longest)` series a model trained on series of different lengths takes; None for a model of one length"
+    if not read_options(clf)['unequal_length']: return None
+    cfg = getattr(clf, 'config_', None) or {}
+    lo, hi = (getattr(clf, f'{k}_', None) or cfg.get(k) for k in ('min_length', 'max_length'))
+    return int(lo or 1), int(hi or clf.seq_len_)
 
 # %% ../nbs/07_inference.ipynb #403024e7
 def _num(p): return f'{p:.8f}'
@@ -49,6 +61,18 @@ def _check_output(output:Path) -> list:
     if not p.is_dir(): raise DataError(f"{p}: is a file, not a folder; cannot write {output}")
     if not os.access(p, os.W_OK | os.X_OK): raise DataError(f"{p}: not writable (permission denied); cannot write {output}")
     return missing[::-1]
+
+def _check_span(d:Dataset, span:tuple, n0:int):
+    "Raise a `DataError` naming the file row (or sample) of the first series of chunk `d` (after `n0` series) with a length outside `span`"
+    L = d.lengths
+    L = np.full(len(d), d.seq_len) if L is None else L
+    bad = np.flatnonzero((L < span[0]) | (L > span[1]))
+    if len(bad):
+        i = int(bad[0])
+        where = (f"sample {d.samples[i]!r}" if d.fmt == 'long' else f"series {n0 + i}" if str(d.source).endswith(('.npy', '.npz'))
+                 else f"row {n0 + i + 1}")
+        raise DataError(f"{d.source}, {where}: {L[i]} time steps, but the model takes series of {span[0]} to {span[1]} steps "
+                        "(the lengths it was trained on)")
 
 def _n_series(input, d:Dataset) -> int|None:
     "About how many series `input` holds, from its count of lines (CSV) or its shape (NumPy), given its first chunk `d`"
@@ -85,7 +109,7 @@ class _Progress:
 # %% ../nbs/07_inference.ipynb #c0efd251
 def predict_file(
     model,                   # A fitted `InceptionTimeClassifier` or the folder it was saved to
-    input,                   # Inference file: CSV (wide or long format), `.npy` or `.npz`
+    input,                   # Inference file: CSV (wide or long format), `.npy` or `.npz`; read with the model's `read_options`
     output,                  # Predictions CSV to write
     proba:bool=False,        # Add class probabilities (wide format; long always has them)
     chunk_rows:int=10_000,   # Rows read and predicted at a time
@@ -96,10 +120,11 @@ def predict_file(
     output = Path(output)
     missing = _check_output(output)              # before the model and the input: fail fast, make nothing
     clf, n, f, tmp = load_model(model), 0, None, None
-    show = _Progress(input, verbose, every)
+    show, span = _Progress(input, verbose, every), length_range(clf)
     try:
         with raise_on_signals():
-            for i, d in enumerate(iter_csv(input, labelled=False, chunk_rows=chunk_rows)):
+            for i, d in enumerate(iter_csv(input, labelled=False, chunk_rows=chunk_rows, **read_options(clf))):
+                if span: _check_span(d, span, n)
                 text = format_predictions(clf, d, proba, header=i == 0)
                 if f is None:                    # the first chunk was read and predicted: now make the folder and the file
                     if verbose: show.start(_n_series(input, d))

@@ -16,8 +16,8 @@ import waitress
 from waitress import wasyncore
 from waitress.task import ThreadedTaskDispatcher
 from fastcore.basics import patch
-from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d
-from .inference import format_predictions, load_model
+from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths
+from .inference import format_predictions, load_model, read_options, length_range
 
 # %% auto #0
 __all__ = ['MAX_PAYLOAD', 'CSV', 'JSON', 'F32_MAX', 'MAX_JSON_DEPTH', 'ROUTES', 'HEALTH', 'SERVE_OPTIONS', 'HTTPError',
@@ -157,9 +157,9 @@ def _brief(v) -> str:
     return f"{type(v).__name__} {v!r}"[:60]
 
 # %% ../nbs/09_serve.ipynb #06ab5686
-def _json_problem(inst:list, source:str) -> str|None:
-    "Describe the first malformed series in a JSON list of series (None when every series is a list of numbers, or of channels, of one shape)"
-    shape0 = None
+def _json_problem(inst:list, source:str, unequal:bool=False, nulls:bool=False) -> str|None:
+    "Describe the first malformed series in a JSON list of series (None when every series is a list of numbers, or of channels, of one shape; with `unequal`, of one channel count)"
+    shape0, num = None, ((float, int, type(None)) if nulls else (float, int))
     for i, s in enumerate(inst):
         at = f"{source}: instances[{i}]"
         if not isinstance(s, list) or not s:
@@ -169,34 +169,53 @@ def _json_problem(inst:list, source:str) -> str|None:
             cat = f"{at}[{c}]" if chans is s else at
             if not isinstance(ch, list): return f"{cat}: expected a channel (a list of numbers), got {_brief(ch)}"
             if not ch: return f"{cat}: an empty series; expected at least one value"
-            if not set(map(type, ch)) <= {float, int}:   # bool is a type of its own here: true is not 1
-                t, v = next((t, v) for t, v in enumerate(ch) if type(v) not in (float, int))
+            if not set(map(type, ch)) <= set(num):   # bool is a type of its own here: true is not 1
+                t, v = next((t, v) for t, v in enumerate(ch) if type(v) not in num)
                 return f"{cat}[{t}]: {_brief(v)} is not a number"
         if len({len(ch) for ch in chans}) > 1: return f"{at}: channels of different lengths {[len(ch) for ch in chans][:5]}; expected equal lengths"
         shape = (len(chans), len(chans[0]))
         if shape0 is None: shape0 = shape
-        elif shape != shape0:
-            return f"{at}: {shape[0]} channel(s) of {shape[1]} values, but instances[0] has {shape0[0]} of {shape0[1]}; all series must have the same shape"
+        elif unequal and shape[0] != shape0[0]:
+            return f"{at}: {shape[0]} channel(s), but instances[0] has {shape0[0]}; all series must have the same channels"
+        elif not unequal and shape != shape0:
+            return (f"{at}: {shape[0]} channel(s) of {shape[1]} values, but instances[0] has {shape0[0]} of {shape0[1]}; all series must have the same shape"
+                    + (" (this model was trained on series of one length)" if shape[0] == shape0[0] else ''))
     return None
 
-def json_dataset(obj, source:str='request') -> Dataset:
+def _json_array(inst:list) -> np.ndarray:
+    "Checked JSON series as float64 `(n, c_in, longest)`, NaN beyond each series' end (and for `null`)"
+    chans = [s if isinstance(s[0], list) else [s] for s in inst]
+    lens = [len(c[0]) for c in chans]
+    if len(set(lens)) == 1: return np.array(chans, dtype=np.float64)     # one length: numpy converts it in one step
+    X = np.full((len(inst), len(chans[0]), max(lens)), np.nan)
+    for i, (c, L) in enumerate(zip(chans, lens)): X[i, :, :L] = c
+    return X
+
+def json_dataset(
+    obj,                      # Parsed JSON: `{'instances': [series, ...]}` or a bare list of series
+    source:str='request',     # Name of the body in messages
+    unequal_length:bool=False,# Series may differ in length (a model trained with `unequal_length=True`)
+    missing:str='error',      # `null` inside a series: 'error', or 'interpolate' (filled linearly, as the model's reader does)
+) -> Dataset:
     "Series from parsed JSON: `{'instances': [series, ...]}` or a bare list; a series is a list of numbers or of channels"
     if isinstance(obj, dict):
         if 'instances' not in obj: raise DataError(f"{source}: expected a JSON object with an 'instances' list; got keys {sorted(map(str, obj))[:5]}")
         obj = obj['instances']
     if not isinstance(obj, list): raise DataError(f"{source}: expected a list of series, got {_brief(obj)}")
     if not obj: raise DataError(f"{source}: no series; expected at least one in 'instances'")
-    problem = _json_problem(obj, source)
+    nulls = unequal_length or missing == 'interpolate'
+    problem = _json_problem(obj, source, unequal_length, nulls)
     if problem: raise DataError(problem)
-    try: X = np.array(obj, dtype=np.float64)
+    try: X = _json_array(obj)
     except OverflowError:   # a Python int beyond float64: only from callers other than `loads_json`, which reads integers as floats
         raise DataError(f"{source}: a number beyond float32's range (±3.4e38); expected finite numbers the model can compute with") from None
-    bad = ~(np.abs(X) <= F32_MAX)       # also true for NaN
+    bad = (np.abs(X) > F32_MAX) if nulls else ~(np.abs(X) <= F32_MAX)       # also true for NaN, unless it stands for null
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
-        at = ''.join(f'[{k}]' for k in idx)
+        at = ''.join(f'[{k}]' for k in (idx if isinstance(obj[idx[0]][0], list) else idx[::2]))   # a univariate series: no channel index
         raise DataError(f"{source}: instances{at}: {X[idx]:g} is beyond float32's range (±3.4e38); expected a finite number the model can compute with")
-    return Dataset(to_3d(X, source), source=source)
+    if not nulls: return Dataset(to_3d(X, source), source=source)
+    return Dataset(to_3d(X, source, unequal_length=unequal_length, missing=missing), source=source)   # null: padding at the end, else missing
 
 # %% ../nbs/09_serve.ipynb #594e39e8
 def _series_label(d:Dataset, kind:str, i:int) -> str:
@@ -245,17 +264,36 @@ def _partial_samples(body:list, c_in:int, source:str, row0:int, headerless:bool)
         raise DataError(f"{source}, rows {row0+rs[0]+1}-{row0+rs[-1]+1}: sample {sid!r} has {len(rs)} of the model's {c_in} "
                         f"feature rows; {cut}")
 
-def csv_dataset(text:str, c_in:int|None=None, seq_len:int|None=None, n_classes:int|None=None, source:str='request') -> Dataset:
+def _headerless_unequal(rows:list, n_classes:int|None, source:str) -> list:
+    "The long-format header for rows without one, for a model of unequal lengths: the widest row's steps; `y_*` columns cannot be told from steps"
+    width = max(map(len, rows))
+    y = rows[0][2:2 + (n_classes or 0)]
+    if n_classes and all(len(r) > 2 + n_classes and sorted(r[2:2 + n_classes]) == ['0'] * (n_classes - 1) + ['1'] for r in rows):
+        raise DataError(f"{source}, row 1: cells 3 to {2 + n_classes} ({','.join(y)}) look like y_* columns, which rows of different lengths "
+                        "cannot tell from time steps without the header; send the header row 'sample,feature,y_...,x_1,...' first")
+    for r in rows: r += [''] * (width - len(r))
+    return ['sample', 'feature', *(f'x_{t+1}' for t in range(width - 2))]
+
+def csv_dataset(
+    text:str,                   # CSV text: wide rows, or the long format
+    c_in:int|None=None,         # The model's channels (long rows without header for c_in > 1)
+    seq_len:int|None=None,      # The model's series length
+    n_classes:int|None=None,    # The model's classes (a long row may carry y_* columns)
+    source:str='request',       # Name of the body in messages
+    unequal_length:bool=False,  # Trailing empty or NaN cells end a series (a model trained with `unequal_length=True`)
+    missing:str='error',        # Empty cells inside a series: 'error' or 'interpolate'
+) -> Dataset:
     "Series from CSV text in the wide or long format; for a multivariate model also long-format rows without their header"
-    rows = _csv_rows(text, source)
+    rows, opts = _csv_rows(text, source), dict(unequal_length=unequal_length, missing=missing)
     long = [c.lower() for c in rows[0][:2]] == ['sample', 'feature']
     headerless = not long and bool(c_in and c_in > 1 and seq_len)
     try:
         with np.errstate(over='ignore', invalid='ignore'):   # 1e39 -> inf in float32 is reported below, not warned about
             if not (long or headerless):
-                X, _ = parse_wide(rows, labelled=False, source=source)
+                X, _ = parse_wide(rows, labelled=False, source=source, **opts)
                 return Dataset(X, None, 'wide', source=source)
             if long: header, body, row0 = rows[0], rows[1:], 1
+            elif unequal_length: header, body, row0 = _headerless_unequal(rows, n_classes, source), rows, 0
             else:
                 n_y = len(rows[0]) - 2 - seq_len
                 if n_y not in (0, n_classes):
@@ -264,7 +302,7 @@ def csv_dataset(text:str, c_in:int|None=None, seq_len:int|None=None, n_classes:i
                                     f"({2 + seq_len} or {2 + (n_classes or 0) + seq_len} values), or send the header row 'sample,feature,x_1,...'")
                 header, body, row0 = ['sample', 'feature', *(f'y_{k}' for k in range(n_y)), *(f'x_{t+1}' for t in range(seq_len))], rows, 0
             if c_in and body: _partial_samples(body, c_in, source, row0, headerless)
-            d = parse_long(header, body, labelled=False, source=source, row0=row0)
+            d = parse_long(header, body, labelled=False, source=source, row0=row0, **opts)
             return Dataset(d.X, None, 'long', d.samples, d.classes, source)
     except DataError: raise
     except Exception:   # a parser that tripped on a value: say which, if it is one beyond float32
@@ -275,9 +313,19 @@ def csv_dataset(text:str, c_in:int|None=None, seq_len:int|None=None, n_classes:i
 # %% ../nbs/09_serve.ipynb #9d8151b7
 def check_series(clf, d:Dataset, kind:str='csv') -> np.ndarray:
     "The series of request `d` as float32 `(n, c_in, seq_len)`, checked against the fitted model `clf`; `DataError` naming the series at fault"
-    X = check_like(to_3d(d.X, d.source), clf.c_in_, clf.seq_len_, d.source)   # values beyond `MAX_ABS` are refused here
+    span = length_range(clf)
+    if span is None: X = check_like(to_3d(d.X, d.source), clf.c_in_, clf.seq_len_, d.source)   # values beyond `MAX_ABS` are refused here
+    else:                           # NaN-padded: each series' length within the range the model was trained on
+        X = check_like(to_3d(d.X, d.source, unequal_length=True), clf.c_in_, d.X.shape[-1], d.source)
+        L = series_lengths(X, d.source)
+        L = np.full(len(X), X.shape[2]) if L is None else L
+        out = np.flatnonzero((L < span[0]) | (L > span[1]))
+        if len(out):
+            i = int(out[0])
+            raise DataError(f"{d.source}: {_series_label(d, kind, i)}: {L[i]} time steps, but the model takes series of {span[0]} to {span[1]} "
+                            "steps (the lengths it was trained on)")
     with np.errstate(all='ignore'): Z = clf.scaler_.transform(X)
-    bad = ~np.isfinite(Z)
+    bad = ~np.isfinite(Z) & ~np.isnan(X)      # NaN in `X`: the padding beyond a series' end
     if bad.any():
         i, c, t = np.argwhere(bad)[0]
         raise DataError(f"{d.source}: {_series_label(d, kind, i)}, channel {c}, time step {t}: {X[i, c, t]:g} is too far from "
@@ -376,6 +424,8 @@ def _run(self:Batcher):
 def _call(self:Batcher, pieces:list) -> np.ndarray:
     "One model call for `pieces`"
     parts = [job.X[a:b] for job, a, b in pieces]
+    w = max(p.shape[2] for p in parts)      # requests of a model of unequal lengths: NaN-padded to the longest
+    parts = [p if p.shape[2] == w else np.pad(p, ((0, 0), (0, 0), (0, w - p.shape[2])), constant_values=np.nan) for p in parts]
     X = parts[0] if len(parts) == 1 else np.concatenate(parts)
     P = np.asarray(self.predict(X))
     if P.shape[:1] != X.shape[:1]: raise RuntimeError(f"the model answered {P.shape[0]} rows for {len(X)} series")
@@ -435,12 +485,14 @@ class InferenceApp:
         "Load and check `model`, start its queue; /ping answers 200 from here on"
         clf = load_model(model)
         clf.model_.eval()   # predict_proba switches to evaluation mode and back; starting there, it never changes while another thread predicts
-        try: ok = np.isfinite(clf.predict_proba(np.zeros((1, clf.c_in_, clf.seq_len_), np.float32))).all()
+        span = length_range(clf)
+        try: ok = np.isfinite(clf.predict_proba(np.zeros((1, clf.c_in_, span[1] if span else clf.seq_len_), np.float32))).all()
         except DataError: ok = False     # the estimator's own check of its output
         if not ok:
             raise DataError(f"{model}: the model predicts non-finite probabilities even for an all-zero series: "
                             "its training diverged (retrain it, e.g. with a lower learning rate); refusing to serve it")
         self.info = dict(status='ok', classes=[_jsonable(c) for c in clf.classes_], c_in=int(clf.c_in_), seq_len=int(clf.seq_len_))
+        if span: self.info.update(unequal_length=True, min_length=span[0], max_length=span[1], missing=read_options(clf)['missing'])
         self.batcher = Batcher(clf.predict_proba, **self.batch_opts)
         self.clf = clf
         return self
@@ -478,8 +530,8 @@ def parse(self:InferenceApp, body:bytes, ctype:str, charset:str) -> tuple:
     if not text.strip(): raise HTTPError(400, f"request: empty body; expected {'CSV rows of series' if ctype == CSV else 'a JSON object with an instances list'}")
     clf = self.clf
     try:
-        if ctype == CSV: return csv_dataset(text, clf.c_in_, clf.seq_len_, len(clf.classes_)), 'csv'
-        return json_dataset(loads_json(text)), 'json'
+        if ctype == CSV: return csv_dataset(text, clf.c_in_, clf.seq_len_, len(clf.classes_), **read_options(clf)), 'csv'
+        return json_dataset(loads_json(text), **read_options(clf)), 'json'
     except DataError as e: raise HTTPError(400, str(e)) from None
 
 def _render(clf, d:Dataset, P:np.ndarray, out:str, proba:bool) -> bytes:
@@ -501,10 +553,10 @@ def invoke(self:InferenceApp, environ:dict) -> tuple:
         future = arrival.submit(X)
     try: P = future.result()
     except DataError:   # the estimator's own check of its output (no finite probabilities), run on this request's series alone
-        with np.errstate(all='ignore'): Z = np.abs(self.clf.scaler_.transform(X)).max((1, 2))
-        i = int(np.nan_to_num(Z, nan=np.inf).argmax())
+        with np.errstate(all='ignore'): Z = np.where(np.isnan(X), 0, np.nan_to_num(np.abs(self.clf.scaler_.transform(X)), nan=np.inf)).max((1, 2))
+        i = int(Z.argmax())
         raise HTTPError(400, f"request: {_series_label(d, kind, i)}: the model's arithmetic overflows on this series (values up to "
-                             f"{np.abs(X[i]).max():g}, {Z[i]:.3g} once scaled): values this far outside the training data cannot be classified") from None
+                             f"{np.nanmax(np.abs(X[i])):g}, {Z[i]:.3g} once scaled): values this far outside the training data cannot be classified") from None
     bad = ~np.isfinite(P).all(1)
     if bad.any():
         raise HTTPError(400, f"request: {_series_label(d, kind, int(np.flatnonzero(bad)[0]))}: the model's arithmetic overflows on this series "
@@ -587,6 +639,11 @@ def _busy(smap) -> int:
     return n
 
 # %% ../nbs/09_serve.ipynb #4bd22a0e
+def _shape(clf) -> str:
+    "The series a model takes, for the start-up line: channels x steps (or the range of lengths)"
+    span = length_range(clf)
+    return f"{clf.c_in_} x {clf.seq_len_}" if span is None else f"{clf.c_in_} x {span[0]} to {span[1]} steps"
+
 def serve(
     model,                          # A fitted `InceptionTimeClassifier` or the folder it was saved to
     host:str='127.0.0.1',           # Address to listen on ('0.0.0.0': every interface, as in a container)
@@ -620,10 +677,10 @@ def serve(
     handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)} if threading.current_thread() is threading.main_thread() else {}
     if background_load:
         def load():
-            try: app.load(model); print(f"model loaded: {len(app.clf.classes_)} classes, series of {app.clf.c_in_} x {app.clf.seq_len_}", flush=True)
+            try: app.load(model); print(f"model loaded: {len(app.clf.classes_)} classes, series of {_shape(app.clf)}", flush=True)
             except Exception as e: app.failed = ' '.join(str(e).split()) or type(e).__name__; stop.set(); server.pull_trigger()
         threading.Thread(target=load, name='load-model', daemon=True).start()
-    what = (f"{len(app.clf.classes_)} classes, series of {app.clf.c_in_} x {app.clf.seq_len_}" if app.clf else f"{model} (loading)")
+    what = (f"{len(app.clf.classes_)} classes, series of {_shape(app.clf)}" if app.clf else f"{model} (loading)")
     print(f"serving {what}, on http://{host}:{server.effective_port} ({threads} threads, "
           f"{workers} model threads of {torch.get_num_threads()} torch threads, batches of up to {max_batch_series} series)", flush=True)
     try:
