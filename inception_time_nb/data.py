@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #4623a45f
 from __future__ import annotations
-import contextlib, csv, glob, gzip, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
+import contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -278,8 +278,17 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
 # %% ../nbs/00_data.ipynb #acdd5d75
-_BLOCK = 4 << 20        # bytes of text parsed at a time: about 6 ns per byte for pandas, plus ~1 ms per call
+_BLOCK = 1 << 20        # bytes of text parsed at a time: pandas needs about 3x as much again while it parses
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
+
+def _trimmer(every:int=8):
+    "glibc's `malloc_trim(0)` at every `every`-th call: hands the memory freed by the last blocks back to the OS (elsewhere: nothing)"
+    try: f = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError): return lambda: None
+    f.argtypes, f.restype = [ctypes.c_size_t], ctypes.c_int
+    calls = itertools.count(1)
+    return lambda: f(0) if next(calls) % every == 0 else None     # ~3 ms a call with a large heap: not after every block
+_trim = _trimmer()
 
 class _Text:
     "A CSV source as bytes, after any UTF-8 byte-order mark: a file (a path; plain or gzip-compressed) or `bytes` of text"
@@ -497,6 +506,7 @@ def parse_wide(rows:list, labelled:bool=True, source='input', row0:int=0, width:
         X = _to_float([r[1:] for r in rows], source, col0=1, lines=lines, unequal=unequal_length, missing=missing)
     else: y, X = None, _to_float(rows, source, lines=lines, unequal=unequal_length, missing=missing)
     if missing == 'interpolate': X = interpolate_missing(X, unequal_length, source)[:, 0]
+    if unequal_length: X = X[:, :_width(X)]                   # padded to the longest series, not to the longest row
     return X[:, None, :], y
 
 def read_wide_csv(path,
@@ -513,17 +523,22 @@ def _check_options(unequal_length, missing):
     if missing not in ('error', 'interpolate'): raise ValueError(f"missing: got {missing!r}; expected 'error' or 'interpolate'")
 
 # %% ../nbs/00_data.ipynb #014c8571
-_NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {''})
+_NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {'', 'NaN'})
 
 def _pd_read(block:bytes, ncol:int, na:list|None=None, **kw):
     "pandas' C parser on a block of whole lines (blank lines skipped; NaN only in columns `na`); None when it refuses the block"
-    nakw = (dict(na_filter=True, keep_default_na=False, na_values={i: _NA_TEXT for i in na}) if na else dict(na_filter=False))
+    kw = {'skip_blank_lines': True, **(dict(na_filter=True, keep_default_na=False, na_values={i: _NA_TEXT for i in na}) if na
+                                       else dict(na_filter=False)), **kw}
     try:
         with warnings.catch_warnings(), np.errstate(all='ignore'):
             warnings.simplefilter('ignore')
-            return pd.read_csv(io.BytesIO(block), header=None, names=range(ncol), index_col=False,
-                               engine='c', low_memory=False, skip_blank_lines=True, **nakw, **kw)
+            return pd.read_csv(io.BytesIO(block), header=None, names=range(ncol), index_col=False, engine='c', low_memory=False, **kw)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OverflowError, IndexError): return None
+
+def _pd_column(block:bytes, na:bool=False) -> np.ndarray|None:
+    "Every value of a block without quotes, in file order, as float32: commas made line ends, so pandas converts one column, not one per time step"
+    df = _pd_read(block.replace(b',', b'\n'), 1, [0] if na else None, dtype=np.float32, **({'skip_blank_lines': False} if na else {}))
+    return None if df is None else df[0].to_numpy()
 
 def _first_cells(block:bytes) -> list|None:
     "Cells of the first non-blank line of `block`"
@@ -564,18 +579,20 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
         cells = _first_cells(block)
         if cells is None or len(cells) < 1 + labelled: return None
         ncol = len(cells)
-    y, df = None, None
-    if not labelled: df = _pd_read(block, ncol, dtype=np.float32)
-    elif not text_labels and b'"' not in block and ncol > 64:   # numeric labels, many columns: all numbers, labels from the text
-        df = _pd_read(block, ncol, dtype=np.float32)
-        if df is not None: y, df = _lead_cells(block)[0], df.iloc[:, 1:]
-    if labelled and df is None:                     # text, quoted or few columns: pandas reads the labels as text
-        df = _pd_read(block, ncol, dtype={0: object})
-        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]): return None
-        y, df = [str(s).strip() for s in df[0].tolist()], df.iloc[:, 1:]
-    if df is None or df.shape[1] != ncol - labelled: return None
-    with np.errstate(all='ignore'): X = df.to_numpy(np.float32)
-    if not _in_range(X): return None
+    y, X = None, None
+    if b'"' not in block and (not labelled or (not text_labels and ncol > 64)):   # all numbers: one column; labels from the text
+        counts = _field_counts(block)
+        v = _pd_column(block) if (counts == ncol).all() else None
+        if v is not None and len(v) == len(counts) * ncol:
+            X = v.reshape(len(counts), ncol)[:, labelled:]
+            if labelled: y = _lead_cells(block)[0]
+        elif not labelled: return None
+    if X is None:                                   # text, quoted or few columns: pandas reads the labels as text
+        df = _pd_read(block, ncol, dtype={0: object} if labelled else np.float32)
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[int(labelled):]) or df.shape[1] != ncol: return None
+        if labelled: y = [str(s).strip() for s in df[0].tolist()]
+        with np.errstate(all='ignore'): X = df.iloc[:, int(labelled):].to_numpy(np.float32)
+    if X.shape[1] != ncol - labelled or not _in_range(X): return None
     if labelled and (len(y) != len(X) or '' in y): return None
     return X, y
 
@@ -602,18 +619,23 @@ def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool,
     if not len(counts): return np.empty((0, 0), np.float32), [] if labelled else None
     ncol = int(counts.max())
     if ncol < 1 + labelled or (not unequal and (counts != (width or counts[0])).any()): return None
-    na, y = range(labelled, ncol), None
-    if labelled and not text_labels:
-        df = _pd_read(block, ncol, na, dtype=np.float32)
-        if df is not None: y, df = _lead_cells(block)[0], df.iloc[:, 1:]
-    else: df = None
-    if labelled and df is None:
-        df = _pd_read(block, ncol, na, dtype={0: object})
-        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[1:]): return None
-        y, df = [str(s).strip() for s in df[0].tolist()], df.iloc[:, 1:]
-    if not labelled: df = _pd_read(block, ncol, na, dtype=np.float32)
-    if df is None or df.shape[1] != ncol - labelled or len(df) != len(counts): return None
-    with np.errstate(all='ignore'): X = df.to_numpy(np.float32)
+    na, y, X = range(labelled, ncol), None, None
+    blank = len(counts) != block.count(b'\n') + (not block.endswith(b'\n'))          # blank lines would be read as values
+    if not blank and (not labelled or not text_labels):       # all numbers: one column, rows padded to the block's longest
+        v = _pd_column(block, na=True)
+        if v is not None and len(v) == counts.sum():
+            M = np.full((len(counts), ncol), np.nan, np.float32)
+            M[np.arange(ncol) < counts[:, None]] = v
+            if labelled:
+                if np.isnan(M[:, 0]).any(): return None                             # a missing label
+                y = _lead_cells(block)[0]
+            X = M[:, labelled:]
+    if X is None:
+        df = _pd_read(block, ncol, na, dtype={0: object} if labelled else np.float32)
+        if df is None or any(t.kind not in 'fiu' for t in df.dtypes[int(labelled):]) or len(df) != len(counts): return None
+        if labelled: y = [str(s).strip() for s in df[0].tolist()]
+        with np.errstate(all='ignore'): X = df.iloc[:, int(labelled):].to_numpy(np.float32)
+    if X.shape[1] != ncol - labelled: return None
     if labelled and (len(y) != len(X) or '' in y): return None
     if not _in_range_nan(X): return None
     if X.size and np.isnan(X.min()):
@@ -643,6 +665,7 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
             else: res = np.empty((0, 0), np.float32), ([] if labelled else None)
         if width is None and len(res[0]): width = res[0].shape[1] + labelled
         if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
+        del block; _trim()            # pandas' buffers for the block, freed, go back to the OS instead of piling up
         yield res + (ends,)
 
 # %% ../nbs/00_data.ipynb #06d058dd
@@ -801,9 +824,14 @@ def parse_long(header:list, body:list, labelled:bool|None=None, source='input', 
     return LongData(X, None if y is None else np.array(y, dtype=object), np.array(samples, dtype=object), order, classes)
 
 # %% ../nbs/00_data.ipynb #2dfd1e10
+@functools.lru_cache(maxsize=8)
+def _long_cols(header:tuple) -> tuple:
+    "`_long_header` of a header already checked, worked out once per file instead of once per block"
+    return _long_header(list(header), 'input')
+
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, unequal:bool=False, missing:str='error'):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
-    ycols, xcols = _long_header(header, 'input')
+    ycols, xcols = _long_cols(tuple(header))
     nan_ok = unequal or missing != 'error'
     na = xcols if nan_ok else None
     if _quote_row(block) is not None or (nan_ok and b'"' in block): return None
@@ -812,19 +840,26 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, une
         try: block.decode('utf-8')
         except UnicodeDecodeError: return None
     ydt, ncol = (np.float32 if labelled else object), len(header)
-    df = None
-    if b'"' not in block and ncol > 64:   # numeric ids, many columns: all numbers, ids as written from the text
-        df = _pd_read(block, ncol, na, dtype=np.float32)
-        if df is not None:
-            sids, feats = [np.array(c, dtype=object) for c in _lead_cells(block, 2)]
-            if len(sids) != len(df): return None
-    if df is None:              # text or quoted ids: pandas reads them as text
+    V = Y = None
+    if b'"' not in block and ncol > 64:   # numeric ids, many columns: one column of numbers (see `_pd_column`), ids from the text
+        counts = _field_counts(block)
+        blank = nan_ok and len(counts) != block.count(b'\n') + (not block.endswith(b'\n'))
+        if len(counts) and not blank and ((counts <= ncol) if unequal else (counts == ncol)).all():
+            v = _pd_column(block, na=nan_ok)
+            if v is not None and len(v) == counts.sum():
+                M = v.reshape(len(counts), ncol) if len(v) == len(counts) * ncol else None
+                if M is None: M = np.full((len(counts), ncol), np.nan, np.float32); M[np.arange(ncol) < counts[:, None]] = v
+                sids, feats = [np.array(c, dtype=object) for c in _lead_cells(block, 2)]
+                if len(sids) != len(M): return None
+                V, Y = M[:, xcols], M[:, ycols]
+    if V is None:              # text or quoted ids: pandas reads them as text
         df = _pd_read(block, ncol, na, dtype={i: (object if i < 2 else ydt if i in ycols else np.float32) for i in range(ncol)})
-        if df is None: return None
+        if df is None or len(df) == 0 or df.shape[1] != ncol: return None
         sids, feats = [df[i].str.strip().to_numpy(object) for i in (0, 1)]
-    if len(df) == 0 or df.shape[1] != ncol: return None
-    if (sids == '').any() or (feats == '').any(): return None
-    with np.errstate(all='ignore'): V = df[xcols].to_numpy(np.float32)
+        with np.errstate(all='ignore'): V = df[xcols].to_numpy(np.float32)
+        if labelled: Y = df[ycols].to_numpy(np.float32)
+        del df
+    if len(V) == 0 or (sids == '').any() or (feats == '').any(): return None
     if not (_in_range_nan(V) if nan_ok else _in_range(V)): return None
     if nan_ok and V.size and np.isnan(V.min()):
         nan = np.isnan(V)
@@ -851,7 +886,6 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, une
     classes = [header[i][2:] for i in ycols] if ycols else None
     y = None
     if labelled:
-        Y = df[ycols].to_numpy(np.float32)
         if not (((Y == 0) | (Y == 1)).all() and (Y.sum(1) == 1).all()): return None
         hot, start = Y.argmax(1), np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
         if (hot != hot[start][codes]).any(): return None
@@ -909,6 +943,7 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
     if len(seen) and np.isin(h, seen).any():
         rows, lines = _text_rows(block, source, line0)
         _check_again([c[0] for c in rows], lines, seen, source)
+    _trim()
     return d, h
 
 # %% ../nbs/00_data.ipynb #0d695e69
@@ -940,7 +975,7 @@ def _read_long(t:_Text, labelled:bool|None, unequal:bool=False, missing:str='err
     if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
     nan_ok = unequal or missing != 'error'
     nmax, X, pieces, ys, ss, feats, seen, i = t.n_lines(), None, [], [], [], None, np.empty(0, np.int64), 0
-    for block, line0 in _long_blocks(t, line=2):
+    for block, line0 in _long_blocks(t, _BLOCK // 2, line=2):     # half blocks: a block is joined to the rows carried over
         r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal, missing)
         if r is None: continue
         d, h = r
