@@ -6,26 +6,29 @@ series of each length (one epoch: the speed does not depend on the weights). For
 `InceptionTimeClassifier.predict_proba` with
 
 * `reference`: the plain float32 loop, each member's own `forward` (`engine='reference'`);
-* `members`: the fast engine member by member, `fast_forward` as in training (what predicted before
-  the fused path: `fused=False`);
+* `members` (with `--members`): the fast engine member by member, `fast_forward` as in training (what
+  predicted before the fused path: `fused=False`);
 * `fused`: the default, the `FusedEnsemble` with its wide convolution chosen by `fused_conv`;
 
 and, at the engine level (`fused_model(model)(x, conv)` in `fused_batch` chunks, no estimator around it),
 the fused network with each wide convolution forced (`fused fft`, `fused ols`, `fused direct`), for the requests of
 1 and 16 series that `fused_conv` decides between. Round-robin over the variants at every repetition so
 that a busy machine slows all alike; each sample is the mean of enough calls to last ~0.2 s; medians of
-the repetitions. Also the largest difference of the fused probabilities from the reference's.
+the repetitions. Also the largest difference of the fused probabilities from the reference's, and the
+machine's load average at the start and the end (the 2 cores are shared: a load far above 2 slows
+everything, the reference's many small operations most, with 2 threads that wait on each other).
 
 `--extras` also measures, at 100 steps, bfloat16 (the fused network cast to bfloat16, direct convolutions) and
 `torch.compile` of the fused network, with their largest probability differences. Torch threads as the
 estimator uses them (PyTorch's default). Run under the benchmark lock:
 
-    flock /tmp/bench.lock python benchmarks/predict.py            # ~5 min on 2 busy cores
+    flock /tmp/bench.lock python benchmarks/predict.py            # ~10 min on 2 busy cores
+    flock /tmp/bench.lock python benchmarks/predict.py --reps 3 --lengths 100 --sizes 1,512 --out predict_100.json
     flock /tmp/bench.lock python benchmarks/predict.py --reps 3 --lengths 100 --extras
 
 Results go to benchmarks/results/predict.json (overwritten).
 """
-import dataclasses, json, platform, statistics, time
+import dataclasses, json, os, platform, statistics, time
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, torch
@@ -54,7 +57,7 @@ def fused_proba(clf, X, conv):
     "The fused network's probabilities with the wide convolution forced, chunked as `engine_proba` chunks"
     x = torch.as_tensor(clf.scaler_.transform(X), dtype=torch.float32)
     fz, bs = fused_model(clf.model_), fused_batch(x.shape[-1])
-    return torch.cat([fz(x[i:i+bs], conv).softmax(-1) for i in range(0, len(x), bs)], 1).mean(0).numpy()
+    return torch.cat([fz(x[i:i+bs], conv=conv).softmax(-1) for i in range(0, len(x), bs)], 1).mean(0).numpy()
 
 def sample(fn, k:int) -> float:
     "Seconds per call of `fn`, the mean of `k` calls"
@@ -115,22 +118,31 @@ def measure_extras(clf, reps):
 def main(
     reps:int=5,                  # Interleaved repetitions (median reported)
     lengths:str='24,100,500',    # Series lengths
-    sizes:str='1,16,256',        # Series per request
-    big:int=512,                 # Also this many series at 100 steps (0: not)
+    sizes:str='1,16,256,512',    # Series per request
+    members:bool=False,          # Also the fast engine member by member (`fused=False`)
     extras:bool=False,           # Also bfloat16 and torch.compile of the fused network (100 steps)
-    out:str='predict.json',      # Result file in benchmarks/results
+    out:str='predict.json',      # Result file in benchmarks/results (rewritten after every point)
+    threads:int=0,               # Torch threads (0: PyTorch's default, as the estimator uses them)
 ):
+    if threads: torch.set_num_threads(threads)
     info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_name(), bf16_native=bf16_supported('cpu'),
-                reps=reps, models=5, filters=32, depth=6, started=datetime.now(timezone.utc).isoformat(timespec='seconds'))
+                reps=reps, models=5, filters=32, depth=6, started=datetime.now(timezone.utc).isoformat(timespec='seconds'),
+                loadavg_start=[round(v, 2) for v in os.getloadavg()])
     print(info, flush=True)
     rows, extra = [], []
+    p = Path(__file__).parent/'results'/out
+    p.parent.mkdir(exist_ok=True)
+    def save(done=False):
+        info['loadavg_end' if done else 'loadavg_now'] = [round(v, 2) for v in os.getloadavg()]
+        if done: info.pop('loadavg_now', None); info['finished'] = datetime.now(timezone.utc).isoformat(timespec='seconds')
+        p.write_text(json.dumps(dict(info=info, rows=rows, extras=extra), indent=1))
     for L in [int(v) for v in lengths.split(',')]:
         clf = fitted(L)
         eng = resolve_engine(seq_len=L)
         variants = {'reference': with_engine(clf, Engine('reference')).predict_proba,
-                    'members': with_engine(clf, resolve_engine(seq_len=L, fused=False)).predict_proba,
+                    **({'members': with_engine(clf, resolve_engine(seq_len=L, fused=False)).predict_proba} if members else {}),
                     'fused': with_engine(clf, eng).predict_proba}
-        points = [int(v) for v in sizes.split(',')] + ([big] if big and L == 100 else [])
+        points = [int(v) for v in sizes.split(',')]
         for n in points:
             v = dict(variants)
             if n <= 16: v.update({f'fused {c}': (lambda X, c=c: fused_proba(clf, X, c)) for c in ('fft', 'ols', 'direct')})
@@ -138,13 +150,14 @@ def main(
                 rows.append(r)
                 print(f"L={L:4d} n={n:4d} {r['variant']:13s} {r['ms']:10.2f} ms {r['series_s']:9.1f} series/s  "
                       f"x{r['vs_reference']:5.2f} vs reference  max |dp| {r['max_abs_diff']:.1e}", flush=True)
+            save()
         if extras and L == 100: extra = measure_extras(clf, reps)
-    print('\nseries/s (x reference)')
-    print(f"{'length':>6} {'series':>6} " + ' '.join(f'{v:>22}' for v in ('reference', 'members', 'fused')))
+    save(done=True)
+    shown = ['reference'] + (['members'] if members else []) + ['fused']
+    print('\nms per request (x reference)')
+    print(f"{'length':>6} {'series':>6} " + ' '.join(f'{v:>22}' for v in shown))
     for L, n in dict.fromkeys((r['seq_len'], r['series']) for r in rows):
         cell = {r['variant']: r for r in rows if (r['seq_len'], r['series']) == (L, n)}
-        print(f"{L:6d} {n:6d} " + ' '.join(f"{cell[v]['series_s']:13.1f} (x{cell[v]['vs_reference']:4.2f})" for v in ('reference', 'members', 'fused')))
-    p = Path(__file__).parent/'results'/out
-    p.parent.mkdir(exist_ok=True)
-    p.write_text(json.dumps(dict(info=info, rows=rows, extras=extra), indent=1))
+        print(f"{L:6d} {n:6d} " + ' '.join(f"{cell[v]['ms']:13.1f} (x{cell[v]['vs_reference']:4.2f})" for v in shown))
+    print('load average', info['loadavg_start'], '->', info['loadavg_end'])
     print('saved', p)

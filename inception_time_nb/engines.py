@@ -392,7 +392,7 @@ def fused_conv(bs:int, seq_len:int, device='cpu') -> str:
     "The wide convolution for a fused batch of `bs` series on `device`: 'direct', 'ols' (FFT segments) or 'fft' (whole series), as measured fastest"
     if torch.device(device).type != 'cpu': return 'direct'
     if bs == 1 and seq_len <= 32: return 'direct'
-    return 'ols' if bs <= 2 and seq_len >= 250 else 'fft'
+    return 'ols' if (bs == 1 and seq_len >= 64) or (bs == 2 and seq_len >= 250) else 'fft'
 
 def fused_batch(seq_len:int, steps:int=4096) -> int:
     "Series per chunk of the fused path: about `steps` time steps (of every member at once)"
@@ -404,7 +404,7 @@ class FusedEnsemble:
     def __init__(self,
         model:InceptionTime,   # The ensemble (its weights and running statistics are copied, folded)
         spectra_mb:float=256,  # Memory for the wide kernels' cached spectra, all modules together
-        block:int=128,         # FFT length of the segments of `conv='ols'` (more than the largest kernel)
+        block:int=96,          # FFT length of the segments of `conv='ols'` (more than the largest kernel)
     ):
         nets = list(model.members); M = self.models = len(nets)
         self.block = max(block, nets[0].blocks[0].kernel_sizes[0] + 1)
