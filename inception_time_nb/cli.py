@@ -15,7 +15,7 @@ from .estimator import InceptionTimeClassifier
 from .train import TrainingInterrupted, checkpoint_seed
 from .inference import predict_file, read_options
 from .serve import check_serve_options, serve
-from .distributed import init_distributed, leave_distributed, is_main, broadcast_object, inception_time_launch
+from .distributed import init_distributed, leave_distributed, read_shared, is_main, broadcast_object, inception_time_launch
 
 # %% auto #0
 __all__ = ['MAX_SEED', 'HYPERPARAMETERS', 'MOST', 'CHANNELS', 'check_hyperparameters', 'check_device', 'check_output_file',
@@ -251,7 +251,7 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
             opts = _read_options(hp, clf, init_model, say)
             clf.set_params(warm_start=True, **hp, **opts, **run)
         else: opts = _read_options(hp); clf = InceptionTimeClassifier(**hp, **opts, **run)
-        tr, va = read_csv(train, **opts), (read_csv(valid, **opts) if valid else None)
+        tr, va = read_shared(train, **opts), (read_shared(valid, **opts) if valid else None)   # under torchrun: one copy per machine
         n_classes = len(set(tr.y))
         if len(tr) >= 10 and n_classes > len(tr) / 2:
             say(f"note: {train}: {n_classes} classes for {len(tr)} series; the first column must be the class label "

@@ -4,19 +4,22 @@
 
 # %% ../nbs/12_distributed.ipynb #49c37202
 from __future__ import annotations
-import atexit, functools, json, os, shlex, sys
+import atexit, functools, hashlib, json, os, re, secrets, shlex, sys, tempfile
 from datetime import timedelta
 from pathlib import Path
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.script import call_parse
+from . import __version__
+from .data import DataError, Dataset, detect_format, read_csv
 
 # %% auto #0
 __all__ = ['launched', 'world_size', 'rank', 'is_main', 'local_rank', 'process_device', 'init_distributed', 'leave_distributed',
-           'all_reduce_sum', 'broadcast_object', 'broadcast_state', 'barrier', 'MemberForward', 'shard', 'wrap_members',
-           'torchrun_args', 'inception_time_launch']
+           'all_reduce_sum', 'broadcast_object', 'broadcast_state', 'barrier', 'cache_dir', 'data_fingerprint',
+           'read_shared', 'MemberForward', 'shard', 'wrap_members', 'torchrun_args', 'inception_time_launch']
 
 # %% ../nbs/12_distributed.ipynb #ea21874c
 def launched() -> bool:
@@ -104,13 +107,117 @@ def barrier():
     "Wait until every process gets here (a no-op in one process)"
     if world_size() > 1: dist.barrier()
 
+# %% ../nbs/12_distributed.ipynb #0f054560
+_CACHE_FORMAT = 1    # bump when the cache's layout changes: older entries are then ignored
+
+def cache_dir(folder=None) -> Path:
+    "Where `read_shared` caches converted data: `folder`, else `$INCEPTION_TIME_CACHE`, else `inception_time_cache` in the temp folder"
+    return Path(folder or os.environ.get('INCEPTION_TIME_CACHE') or Path(tempfile.gettempdir())/'inception_time_cache')
+
+def _digest(s:str) -> str: return hashlib.sha256(s.encode()).hexdigest()
+
+def data_fingerprint(
+    path,                 # The data file
+    labelled:bool=True,   # Reader option: a training file (labels first)
+    **options,            # Any other reader options (`read_csv`'s keywords)
+) -> str:
+    "A key for the file at `path` as it is now, read with these options: its resolved path, size, mtime, the options, the reader's version"
+    p = Path(path).resolve(); st = p.stat()
+    key = dict(path=str(p), size=st.st_size, mtime_ns=st.st_mtime_ns, labelled=labelled, options=options,
+               version=__version__, cache=_CACHE_FORMAT)
+    return _digest(json.dumps(key, sort_keys=True, default=repr))[:16]
+
+# %% ../nbs/12_distributed.ipynb #b803b0d5
+def _entry(path, folder:Path, labelled:bool, options:dict) -> Path:
+    "The cache entry (without suffix) of `path` read with these options: `NAME-PATHKEY-FINGERPRINT`"
+    p = Path(path).resolve()
+    name = re.sub(r'[^\w.-]+', '_', p.name)[:40]   # readable, and safe in a glob
+    return folder/f"{name}-{_digest(str(p))[:8]}-{data_fingerprint(p, labelled, **options)}"
+
+def _files(base:Path) -> tuple: return Path(f'{base}.npy'), Path(f'{base}.json')
+
+def _replace_with(path:Path, write):
+    "Call `write(f)` on a new temporary file beside `path`, then rename it to `path` (atomic); nothing is left on failure"
+    tmp = path.parent/f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp'
+    try:
+        with open(tmp, 'xb') as f: write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True); raise
+
+def _write_entry(d:Dataset, base:Path):
+    "Write `d` as `base.npy` (the series) and `base.json` (labels, sample ids, format), each atomically, the JSON last"
+    npy, meta = _files(base)
+    info = dict(shape=list(d.X.shape), fmt=d.fmt, source=d.source, classes=d.classes, labels=None, codes=None, samples=None)
+    if d.y is not None:
+        names, codes = np.unique(np.asarray(d.y, dtype=str), return_inverse=True)
+        info.update(labels=names.tolist(), codes=codes.ravel().tolist())
+    if d.samples is not None: info.update(samples=np.asarray(d.samples).tolist(), samples_dtype=str(np.asarray(d.samples).dtype))
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        _replace_with(npy, lambda f: np.save(f, np.ascontiguousarray(d.X), allow_pickle=False))
+        _replace_with(meta, lambda f: f.write(json.dumps(info).encode()))
+    except OSError as e:
+        raise OSError(e.errno, f"cannot write the shared data cache ({e.strerror or e}; it needs {d.X.nbytes / 2**20:,.0f} MB); "
+                      "set INCEPTION_TIME_CACHE to a writable folder with room for it", str(npy)) from None
+    for f in base.parent.glob(base.name.rsplit('-', 1)[0] + '-*'):   # older versions of the same file
+        if f not in (npy, meta): f.unlink(missing_ok=True)
+
+def _open_entry(base:Path) -> Dataset:
+    "The cached `Dataset`: the series memory-mapped (read-only, shared with every process that maps them), labels rebuilt"
+    npy, meta = _files(base)
+    info = json.loads(meta.read_text())
+    X = np.load(npy, mmap_mode='r', allow_pickle=False)
+    if list(X.shape) != info['shape']: raise OSError(f"{npy}: holds {X.shape}, its index says {info['shape']}; delete it and rerun")
+    y = None if info['labels'] is None else np.array(info['labels'], dtype=object)[np.asarray(info['codes'], dtype=np.int64)]
+    s = None if info['samples'] is None else np.array(info['samples'], dtype=info['samples_dtype'])
+    return Dataset(X, y, info['fmt'], s, info['classes'], info['source'])
+
+def _convert(path, folder:Path, labelled:bool, options:dict) -> Path:
+    "The cache entry of `path`: made now (read, written) unless a complete one with its fingerprint is there"
+    base = _entry(path, folder, labelled, options)
+    if not all(f.is_file() for f in _files(base)): _write_entry(read_csv(path, labelled, **options), base)
+    return base
+
+# %% ../nbs/12_distributed.ipynb #38b5ba46
+def _portable(e:BaseException) -> tuple:
+    "An exception as plain values that can be sent to the other processes"
+    if isinstance(e, OSError): return ('OSError', e.errno, e.strerror or str(e), e.filename)
+    return (type(e).__name__ if isinstance(e, DataError) else 'other', str(e))
+
+def _rebuilt(p:tuple, path) -> Exception:
+    "The exception `_portable` described, raised again on a process that waited for it"
+    if p[0] == 'OSError': return OSError(p[1], p[2], p[3])
+    if p[0] == 'DataError': return DataError(p[1])
+    return RuntimeError(f"{path}: the process converting it for this machine failed: {p[1]}")
+
+def read_shared(
+    path,                 # Training or inference file: CSV, wide or long, optionally gzipped (`.npy`/`.npz` are mapped as they are)
+    labelled:bool=True,   # A training file (labels first)
+    cache=None,           # Folder of the cache (default: `cache_dir()`)
+    **options,            # Any other `read_csv` options (part of the fingerprint)
+) -> Dataset:
+    "`read_csv(path)`; under `torchrun`, one process per machine converts the file to a cached `.npy` that all of them memory-map"
+    if world_size() == 1 or detect_format(path) in ('npy', 'npz'): return read_csv(path, labelled, **options)
+    base = mine = None
+    if local_rank() == 0:
+        try: base = _convert(path, cache_dir(cache), labelled, options)
+        except Exception as e: mine = e
+    done = [None] * world_size()
+    dist.all_gather_object(done, (None if base is None else str(base), None if mine is None else _portable(mine)))  # the others wait here
+    if mine is not None: raise mine
+    failed = next((e for _, e in done if e is not None), None)
+    if failed is not None: raise _rebuilt(failed, path) from None   # every process stops, none waits for ever
+    return _open_entry(Path(done[rank() - local_rank()][0]))         # this machine's entry (torchrun numbers a machine's ranks together)
+
 # %% ../nbs/12_distributed.ipynb #3a42439b
 class MemberForward(nn.Module):
     "A member as DDP sees it: its forward is the engine's forward of `net`"
     def __init__(self, net:nn.Module, engine=None):
         super().__init__()
         self.net, self.engine = net, engine
-    def forward(self, x):
+    def forward(self, x, lengths=None):   # `lengths`: a NaN-padded share's true lengths (series of different lengths)
+        if lengths is not None: return self.net(x, lengths) if self.engine is None else self.engine.forward(self.net, x, lengths)
         if self.engine is None or not len(x): return self.net(x)   # an empty share takes the plain path
         return self.engine.forward(self.net, x)
 

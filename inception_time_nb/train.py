@@ -176,7 +176,7 @@ def _host_batch(X, idx:torch.Tensor, dev, transform=None, name:str='X', lengths:
     "Series `idx` of `X` (numpy, memmap or a tensor elsewhere), through `transform`, checked and copied to `dev`; NaN-padded data (`lengths`) trimmed to the batch's longest"
     if torch.is_tensor(X): xb = X[idx.to(X.device)]
     else: xb = X[idx.numpy()]
-    if transform is not None:
+    if transform is not None and len(idx):      # an empty share (under torchrun) has nothing to transform
         xb = xb.cpu().numpy() if torch.is_tensor(xb) else xb
         xb = transform(np.asarray(xb, dtype=np.float32))
     xb = torch.as_tensor(xb)
@@ -189,7 +189,7 @@ def _host_batch(X, idx:torch.Tensor, dev, transform=None, name:str='X', lengths:
     if bad.any(): raise DataError(f"{name}: series {int(idx[bad.nonzero()[0]])} has non-finite values (nan or inf)"
                                   f"{' after transform' if transform is not None else ''}; expected finite numbers"
                                   f"{'' if lengths is None else ' on its true steps and NaN only after its end'}")
-    if lengths is not None: xb = xb[..., :int(lb.max())]     # the batch's longest series: no step copied that only pads
+    if lengths is not None and len(lb): xb = xb[..., :int(lb.max())]     # the batch's longest series: no step copied that only pads
     if dev.type == 'cuda' and xb.device.type == 'cpu': return xb.contiguous().pin_memory().to(dev, non_blocking=True)
     return xb.to(dev)
 
