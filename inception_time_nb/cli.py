@@ -329,6 +329,9 @@ def inception_time_predict(
         _remove_empty_dirs(created)
         if isinstance(e, KeyboardInterrupt):
             raise CommandInterrupted(getattr(e, 'signum', signal.SIGINT), f"; nothing written to {out}") from None
+        if isinstance(e, DataError) and 'unequal_length=True' in str(e) and not read_options(clf)['unequal_length']:
+            raise DataError(f"{e}; the model in {model_dir} was trained on series of one length: a model trained with "
+                            "inception_time_train --unequal-length predicts these") from None   # the option is training's, not this command's
         raise
     print(f"{n} series predicted: {output}", flush=True)
     return n

@@ -215,6 +215,14 @@ def json_dataset(
         at = ''.join(f'[{k}]' for k in (idx if isinstance(obj[idx[0]][0], list) else idx[::2]))   # a univariate series: no channel index
         raise DataError(f"{source}: instances{at}: {X[idx]:g} is beyond float32's range (±3.4e38); expected a finite number the model can compute with")
     if not nulls: return Dataset(to_3d(X, source), source=source)
+    if unequal_length and missing == 'error':       # a null before a series' end is a gap, not padding: its position, as the client wrote it
+        t = np.arange(X.shape[2])
+        ends = np.where(np.isnan(X).all(1), -1, t).max(1) + 1
+        inner = np.isnan(X) & (t < ends[:, None])[:, None]
+        if inner.any():
+            i, c, k = np.argwhere(inner)[0]
+            raise DataError(f"{source}: instances[{i}]" + (f"[{c}]" if isinstance(obj[i][0], list) else '') + f"[{k}]: null inside a series of "
+                            f"{ends[i]} values; expected a number (null only pads a series' end; a model trained with missing='interpolate' fills gaps)")
     return Dataset(to_3d(X, source, unequal_length=unequal_length, missing=missing), source=source)   # null: padding at the end, else missing
 
 # %% ../nbs/09_serve.ipynb #594e39e8
