@@ -96,18 +96,37 @@ def step_mask(
     return (torch.arange(L, device=lengths.device) < lengths[:, None])[:, None]
 
 # %% ../nbs/01_inception.ipynb #36264236
+def _synced(bn:nn.Module) -> bool:
+    "True for a `SyncBatchNorm` in a process group of more than one process"
+    import torch.distributed as dist
+    return isinstance(bn, nn.SyncBatchNorm) and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+class _SyncedSum(torch.autograd.Function):
+    "`t` summed over all processes; the backward sums the gradients over them too, as `SyncBatchNorm`'s does"
+    @staticmethod
+    def forward(ctx, t):
+        import torch.distributed as dist
+        t = t.clone(); dist.all_reduce(t); return t
+    @staticmethod
+    def backward(ctx, g):
+        import torch.distributed as dist
+        g = g.clone(); dist.all_reduce(g); return g
+
+_synced_sum = _SyncedSum.apply
+
 def masked_batch_norm(
     bn:nn.BatchNorm1d,    # The layer: its affine parameters, running statistics, momentum and eps are used
     x:torch.Tensor,       # A batch `(bs, C, L)`
     mask:torch.Tensor,    # Its true steps, bool `(bs, 1, L)`
 ) -> torch.Tensor:
-    "`bn(x)` with batch statistics over the true steps only; in eval, the running statistics. Padded steps not zeroed"
+    "`bn(x)` with batch statistics over the true steps only (of all processes for a `SyncBatchNorm` under torchrun); in eval, the running statistics. Padded steps not zeroed"
     if not bn.training and bn.running_mean is not None: return bn(x)
     xs = x.to(torch.promote_types(x.dtype, torch.float32))       # statistics in float32 at least (autocast)
-    n = mask.sum().to(xs.dtype)                                   # true steps per channel
-    mean = xs.masked_fill(~mask, 0).sum((0, 2)) / n
+    total = _synced_sum if _synced(bn) else (lambda t: t)        # SyncBatchNorm under torchrun: sums over all processes
+    n = total(mask.sum().to(xs.dtype))                            # true steps per channel
+    mean = total(xs.masked_fill(~mask, 0).sum((0, 2))) / n
     d = (xs - mean[:, None]).masked_fill(~mask, 0)
-    var = (d * d).sum((0, 2)) / n                                 # biased: the one used to normalise
+    var = total((d * d).sum((0, 2))) / n                          # biased: the one used to normalise
     if bn.training and bn.track_running_stats:
         with torch.no_grad():
             f = 0.0 if bn.momentum is None else bn.momentum
