@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'pad_series', 'interpolate_missing',
-           'check_like', 'class_order', 'encode_labels', 'decode_labels', 'parse_wide', 'read_wide_csv', 'LongData',
-           'parse_long', 'read_long_csv', 'Dataset', 'detect_format', 'read_csv', 'sample_data', 'parse_csv_text',
-           'iter_csv', 'read_ts', 'check_training', 'Scaler', 'synth_ts', 'plot_series_per_class', 'atomic_write',
-           'Interrupted', 'raise_on_signals']
+__all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'outside_range', 'pad_series',
+           'interpolate_missing', 'check_like', 'class_order', 'encode_labels', 'decode_labels', 'parse_wide',
+           'read_wide_csv', 'LongData', 'parse_long', 'read_long_csv', 'Dataset', 'detect_format', 'read_csv',
+           'sample_data', 'parse_csv_text', 'iter_csv', 'read_ts', 'check_training', 'Scaler', 'synth_ts',
+           'plot_series_per_class', 'atomic_write', 'Interrupted', 'raise_on_signals']
 
 # %% ../nbs/00_data.ipynb #76b58e1c
 class DataError(ValueError):
@@ -163,6 +163,12 @@ def series_lengths(X,
         if out is None: out = np.full(n, L, np.int64)
         out[a:a+len(e)] = e
     return out
+
+# %% ../nbs/00_data.ipynb #b1c2d3e4
+def outside_range(X:np.ndarray, lengths:np.ndarray|None, lo:int, hi:int) -> tuple:
+    "`(indices, lengths)`: the series of `X` shorter than `lo` or longer than `hi` steps, and every series' length (`lengths` from `series_lengths`; None: all `X.shape[-1]`)"
+    L = np.full(len(X), X.shape[-1]) if lengths is None else lengths
+    return np.flatnonzero((L < lo) | (L > hi)), L
 
 # %% ../nbs/00_data.ipynb #027cf9da
 def pad_series(seq,

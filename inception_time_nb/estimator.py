@@ -15,7 +15,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
-from .data import (DataError, Dataset, Scaler, to_3d, check_like, class_order, encode_labels,
+from .data import (DataError, Dataset, Scaler, to_3d, check_like, class_order, encode_labels, outside_range,
                                     series_lengths, pad_series)
 from .ensemble import InceptionTime
 from .engines import Engine, resolve_engine, engine_proba
@@ -293,8 +293,7 @@ def _check_lengths(self:InceptionTimeClassifier, X:np.ndarray, name:str, fitted:
         raise DataError(f"{name}: {X.shape[1]} channel(s) per series, but the model was trained on {self.c_in_}")
     if in_range:
         lo, hi = self.min_length_, self.max_length_
-        L = np.full(len(X), X.shape[2]) if lengths is None else lengths
-        out = np.flatnonzero((L < lo) | (L > hi))
+        out, L = outside_range(X, lengths, lo, hi)
         if len(out):
             i = int(out[0])
             raise DataError(f"{name}: series {i} has {int(L[i])} time steps; this model was trained on series of {lo} to {hi} steps "

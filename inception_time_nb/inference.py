@@ -8,7 +8,7 @@ import csv, io, os, sys, time, zipfile
 from pathlib import Path
 import numpy as np
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
-from .data import (DataError, Dataset, Interrupted, iter_csv, read_csv, sample_data, detect_format,
+from .data import (DataError, Dataset, Interrupted, iter_csv, read_csv, sample_data, detect_format, outside_range,
                                     raise_on_signals, _create_new, _npz_array, _Text)
 from .estimator import InceptionTimeClassifier
 
@@ -64,9 +64,7 @@ def _check_output(output:Path) -> list:
 
 def _check_span(d:Dataset, span:tuple, n0:int):
     "Raise a `DataError` naming the file row (or sample) of the first series of chunk `d` (after `n0` series) with a length outside `span`"
-    L = d.lengths
-    L = np.full(len(d), d.seq_len) if L is None else L
-    bad = np.flatnonzero((L < span[0]) | (L > span[1]))
+    bad, L = outside_range(d.X, d.lengths, *span)
     if len(bad):
         i = int(bad[0])
         where = (f"sample {d.samples[i]!r}" if d.fmt == 'long' else f"series {n0 + i}" if str(d.source).endswith(('.npy', '.npz'))

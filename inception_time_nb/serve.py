@@ -16,7 +16,7 @@ import waitress
 from waitress import wasyncore
 from waitress.task import ThreadedTaskDispatcher
 from fastcore.basics import patch
-from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths
+from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths, outside_range
 from .inference import format_predictions, load_model, read_options, length_range
 
 # %% auto #0
@@ -325,9 +325,7 @@ def check_series(clf, d:Dataset, kind:str='csv') -> np.ndarray:
     if span is None: X = check_like(to_3d(d.X, d.source), clf.c_in_, clf.seq_len_, d.source)   # values beyond `MAX_ABS` are refused here
     else:                           # NaN-padded: each series' length within the range the model was trained on
         X = check_like(to_3d(d.X, d.source, unequal_length=True), clf.c_in_, d.X.shape[-1], d.source)
-        L = series_lengths(X, d.source)
-        L = np.full(len(X), X.shape[2]) if L is None else L
-        out = np.flatnonzero((L < span[0]) | (L > span[1]))
+        out, L = outside_range(X, series_lengths(X, d.source), *span)
         if len(out):
             i = int(out[0])
             raise DataError(f"{d.source}: {_series_label(d, kind, i)}: {L[i]} time steps, but the model takes series of {span[0]} to {span[1]} "
