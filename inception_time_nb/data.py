@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #4623a45f
 from __future__ import annotations
-import contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
+import collections, concurrent.futures, contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -284,7 +284,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
 # %% ../nbs/00_data.ipynb #acdd5d75
-_BLOCK = 1 << 20        # bytes of text parsed at a time: pandas needs about 3x as much again while it parses
+_BLOCK = 1 << 19        # bytes of text parsed at a time (two at once, in threads): pandas needs about 3x as much again while it parses
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
 def _trimmer(every:int=8):
@@ -342,6 +342,16 @@ class _Text:
         self.head = buf[i:]
         return buf[:i]
 
+    def nbytes(self) -> int|None:
+        "The size of the text in bytes (None for a compressed file)"
+        if self.gz: return None
+        return len(self.f.getvalue()) if self.path is None else self.path.stat().st_size
+
+    def max_rows(self, ncol:int) -> int|None:
+        "An upper bound on the rows of `ncol` fields the text can hold (each takes at least 2 bytes a field), without reading it; None when compressed"
+        n = self.nbytes()
+        return None if n is None else n // max(1, 2 * ncol - 1) + 1
+
     def n_lines(self) -> int|None:
         "An upper bound on the number of rows (None for a compressed file), from a quick count of line ends"
         if self.gz: return None
@@ -383,7 +393,8 @@ def _line_blocks(t:_Text, nbytes:int|None=None, nlines:int|None=None, line:int=1
         while not eof and len(buf) < nbytes and (left is None or have < left):
             d = t.read(min(max(nbytes - len(buf), 1 << 16), 1 << 22))
             if not d: eof = True
-            buf += d; have += d.count(b'\n')
+            buf += d
+            if left is not None: have += d.count(b'\n')
         if not buf: return
         z = buf.find(b'\x00', 0, nbytes)
         if z >= 0:
@@ -399,10 +410,12 @@ def _line_blocks(t:_Text, nbytes:int|None=None, nlines:int|None=None, line:int=1
             while cut == 0 and not eof:
                 d = t.read(1 << 22)
                 if not d: eof = True
-                buf += d; have += d.count(b'\n'); cut = buf.find(b'\n', lim) + 1
+                buf += d; cut = buf.find(b'\n', lim) + 1
+                if left is not None: have += d.count(b'\n')
             if cut == 0: cut = len(buf)    # the last line, without a line end
         block, buf = buf[:cut], buf[cut:]
-        k = block.count(b'\n'); have -= k
+        k = block.count(b'\n')
+        if left is not None: have -= k
         n = k + (not block.endswith(b'\n'))
         ends = left is not None and n >= left
         if left is not None: left = nlines if ends else left - n
@@ -573,6 +586,57 @@ def _lead_cells(block:bytes, k:int=1) -> list:
         s = e + 1
     return out
 
+_ROW = 4       # values per row handed to pandas by `_fast_grid` (measured: rows of 4-6 values parse fastest; 1 value a row, or a 500-value line a row, up to 1.4x slower)
+
+def _cell_bytes(a:np.ndarray, s:np.ndarray, e:np.ndarray) -> np.ndarray|None:
+    "The bytes `a[s[i]:e[i]]` of every line as one fixed-width bytes array; None when a cell is empty or wider than 64 bytes"
+    w = e - s
+    if not len(w) or w.min() < 1 or w.max() > 64: return None
+    k = np.arange(int(w.max()))
+    M = a[np.minimum(s[:, None] + k, len(a) - 1)]
+    M[k >= w[:, None]] = 0
+    return M.view(f'S{M.shape[1]}').ravel()
+
+def _cell_text(b:np.ndarray) -> np.ndarray:
+    "Fixed-width cells as stripped text (an object array); each distinct cell is decoded once"
+    u, inv = np.unique(b, return_inverse=True)
+    return np.array([v.decode('utf-8').strip() for v in u], dtype=object)[inv.ravel()]
+
+def _fast_grid(block:bytes, ncol:int, lead:int=0):
+    "`(V float32 (n, ncol), [text of each of the first lead cells])` of a block of whole lines without quotes, each of exactly `ncol` fields; None when anything is off"
+    if ncol < 2 or lead >= ncol or not block: return None
+    if not block.endswith(b'\n'): block += b'\n'
+    a = np.frombuffer(block, np.uint8)
+    nl, cm = np.flatnonzero(a == 10), np.flatnonzero(a == 44)
+    n, c = len(nl), ncol - 1
+    if len(cm) != n * c or (np.searchsorted(cm, nl) != np.arange(1, n + 1) * c).any(): return None   # a line of other width (or blank)
+    F, g = n * ncol, _ROW
+    pad = -F % g
+    buf = bytearray(block)                      # a copy to rewrite...
+    if pad: buf[-1:] = b',0' * pad + b'\n'      # ...padded with zeros to whole rows
+    m = np.frombuffer(buf, np.uint8)
+    cm2, cells = cm.reshape(n, c), []
+    for j in range(lead):                       # a lead cell's text is kept, then its bytes become '0': every cell parses as a number
+        s, e = (np.r_[0, nl[:-1] + 1] if j == 0 else cm2[:, j - 1] + 1), cm2[:, j]
+        b = _cell_bytes(a, s, e)
+        if b is None: return None
+        cells.append(_cell_text(b))
+        k = np.arange(b.itemsize)
+        m[(s[:, None] + k)[k < (e - s)[:, None]]] = 48
+    if b'\r' in block:                          # Windows line ends: the \r before each \n becomes a space (pandas allows spaces around numbers)
+        r = nl[nl > 0] - 1
+        r = r[a[r] == 13]
+        if block.count(b'\r') != len(r): return None            # a \r elsewhere: the exact path decides
+        m[r] = 32
+    m[nl[:-1]] = 44                             # the text as one stream of values, cut into rows of g: line ends become commas...
+    s = np.arange(g - 1, F + pad, g)
+    r, f = np.divmod(s[s < F], ncol)
+    m[np.where(f < c, cm[np.minimum(r * c + f, len(cm) - 1)], nl[r])] = 10      # ...and every g-th separator a line end
+    m[nl[-1] + 2 * (s[s >= F] - F + 1)] = 10
+    df = _pd_read(bytes(buf), g, dtype=np.float32)
+    if df is None or df.shape != ((F + pad) // g, g): return None
+    return df.to_numpy().reshape(-1)[:F].reshape(n, ncol), cells
+
 def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=False):
     "Parse and check a block of a wide file the fast way: `(X (k, L), y list or None)`, or None when anything is off"
     if not block or block.isspace(): return np.empty((0, (width or 1) - labelled), np.float32), [] if labelled else None
@@ -586,7 +650,9 @@ def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=Fals
         if cells is None or len(cells) < 1 + labelled: return None
         ncol = len(cells)
     y, X = None, None
-    if b'"' not in block and (not labelled or (not text_labels and ncol > 64)):   # all numbers: one column; labels from the text
+    if b'"' not in block and (r := _fast_grid(block, ncol, int(labelled))) is not None:    # the usual block: rows of `ncol` cells
+        X, y = r[0][:, int(labelled):], (r[1][0].tolist() if labelled else None)
+    if X is None and b'"' not in block and (not labelled or (not text_labels and ncol > 64)):   # all numbers: one column; labels from the text
         counts = _field_counts(block)
         v = _pd_column(block) if (counts == ncol).all() else None
         if v is not None and len(v) == len(counts) * ncol:
@@ -656,13 +722,33 @@ def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool,
     return X, y
 
 # %% ../nbs/00_data.ipynb #cc28bbbe
+def _workers() -> int:
+    "Threads that parse blocks: 2 where this process may use 2 cores or more, else 1"
+    try: n = len(os.sched_getaffinity(0))
+    except AttributeError: n = os.cpu_count() or 1
+    return 2 if n >= 2 else 1
+
+def _in_order(fn, items, first:int|None=1):
+    "`(item, fn(item))` for each of `items`, in order; after the `first` (None: all), `fn` runs in 2 threads, at most 2 items ahead of the consumer"
+    it = iter(items)
+    for x in itertools.islice(it, first): yield x, fn(x)
+    if _workers() < 2: yield from ((x, fn(x)) for x in it); return
+    with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix='inception_time_nb-csv') as ex:   # a pool per read: safe across fork
+        ahead = collections.deque()
+        for x in it:
+            ahead.append((x, ex.submit(fn, x)))
+            if len(ahead) == 2: x0, f = ahead.popleft(); yield x0, f.result()
+        while ahead: x0, f = ahead.popleft(); yield x0, f.result()
+
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1,
                  unequal:bool=False, missing:str='error'):
-    "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
+    "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first (two blocks ahead, in threads), exact path on any doubt"
     width, text_labels, nan_ok = None, False, unequal or missing != 'error'
-    for block, line0, ends in _line_blocks(t, nbytes, nlines, line):
-        res = (_fast_wide_nan(block, labelled, width, text_labels, unequal, missing) if nan_ok else
-               _fast_wide(block, labelled, width, text_labels))
+    def fast(item):
+        w, tl = width, text_labels
+        return w, (_fast_wide_nan(item[0], labelled, w, tl, unequal, missing) if nan_ok else _fast_wide(item[0], labelled, w, tl))
+    for (block, line0, ends), (w, res) in _in_order(fast, _line_blocks(t, nbytes, nlines, line)):
+        if w != width: res = fast((block,))[1]        # parsed ahead before the width was known: again, against it
         if res is None:
             rows, lines = _text_rows(block, t.name, line0)
             if rows:
@@ -679,8 +765,9 @@ class _Labels:
     "Labels collected block by block as small integer codes (one string object per distinct label, not per row)"
     def __init__(self): self.index, self.codes = {}, []
     def add(self, y:list):
+        codes, uniq = pd.factorize(np.asarray(y, dtype=object))
         ix = self.index
-        self.codes.append(np.fromiter((ix.setdefault(l, len(ix)) for l in y), np.int32, len(y)))
+        self.codes.append(np.array([ix.setdefault(l, len(ix)) for l in uniq] or [0], np.int32)[codes])
     def array(self, source) -> np.ndarray:
         names = np.array(_Spellings(source)(list(self.index)), dtype=object)
         return names[np.concatenate(self.codes)] if self.codes else names[:0]
@@ -701,17 +788,31 @@ def _narrow(X:np.ndarray, m:int) -> np.ndarray:
         flat[a * m:b * m] = X[a:b, :m].reshape(-1).copy()       # rows only move to the front: what is read is never overwritten first
     return flat[:n * m].reshape(n, m)
 
+def _rows_array(t:_Text, rows:int, *shape) -> np.ndarray:
+    "`np.empty((rows, *shape))` for a bound on the rows: pages never written take no memory; if even the address space is short, the lines are counted"
+    try: return np.empty((rows,) + shape, np.float32)
+    except MemoryError: return np.empty(((t.n_lines() or rows),) + shape, np.float32)
+
+def _first_rows(X:np.ndarray, n:int) -> np.ndarray:
+    "The first `n` rows of `X`, in its own memory: the allocation shrinks in place (no copy); a view is copied"
+    if n == len(X): return X
+    if X.flags.owndata and X.flags.c_contiguous:
+        X.resize((n,) + X.shape[1:], refcheck=False); return X
+    return X[:n].copy()
+
 def _read_wide(t:_Text, labelled:bool, unequal:bool=False, missing:str='error'):
     "`(X (n, 1, seq_len), y)` of a whole wide file, parsed block by block into one preallocated array (lines are counted first)"
     nan_ok = unequal or missing != 'error'
-    nmax, wmax = t.widest() if nan_ok else (t.n_lines(), None)
+    nmax, wmax = t.widest() if nan_ok else (None, None)
     X, ys, pieces, i, m = None, _Labels(), [], 0, 0
     for Xb, yb, _ in _wide_blocks(t, labelled, unequal=unequal, missing=missing):
         k = len(Xb)
         if not k: continue
-        if nmax is None: pieces.append(Xb)
+        if X is None and not pieces:
+            if not nan_ok: nmax = t.max_rows(Xb.shape[1] + labelled)
+            if nmax is not None: X = _rows_array(t, nmax, wmax - labelled if nan_ok else Xb.shape[1])
+        if X is None: pieces.append(Xb)
         else:
-            if X is None: X = np.empty((nmax, wmax - labelled if nan_ok else Xb.shape[1]), np.float32)
             X[i:i+k, :Xb.shape[1]] = Xb
             if Xb.shape[1] < X.shape[1]: X[i:i+k, Xb.shape[1]:] = np.nan
         if labelled: ys.add(yb)
@@ -722,7 +823,7 @@ def _read_wide(t:_Text, labelled:bool, unequal:bool=False, missing:str='error'):
         X = np.full((i, max(p.shape[1] for p in pieces)), np.nan, np.float32)
         j = 0
         for p in pieces: X[j:j+len(p), :p.shape[1]] = p; j += len(p)
-    X = X[:i] if i > 0.9 * len(X) else X[:i].copy()
+    X = _first_rows(X, i)
     if nan_ok: X = _narrow(np.ascontiguousarray(X), m)
     return X[:, None, :], ys.array(t.name) if labelled else None
 
@@ -835,6 +936,10 @@ def _long_cols(header:tuple) -> tuple:
     "`_long_header` of a header already checked, worked out once per file instead of once per block"
     return _long_header(list(header), 'input')
 
+def _span(cols:list):
+    "`cols` as a slice when they are consecutive (a view of the parsed block, not a copy)"
+    return slice(cols[0], cols[-1] + 1) if cols and cols[-1] - cols[0] == len(cols) - 1 else cols
+
 def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, unequal:bool=False, missing:str='error'):
     "Parse and check a block of whole samples of a long file the fast way: a `LongData`, or None when anything is off"
     ycols, xcols = _long_cols(tuple(header))
@@ -847,7 +952,10 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, une
         except UnicodeDecodeError: return None
     ydt, ncol = (np.float32 if labelled else object), len(header)
     V = Y = None
-    if b'"' not in block and ncol > 64:   # numeric ids, many columns: one column of numbers (see `_pd_column`), ids from the text
+    if not nan_ok and b'"' not in block and (r := _fast_grid(block, ncol, 2)) is not None:   # the usual block: rows of `ncol` cells
+        M, (sids, feats) = r
+        V, Y = M[:, _span(xcols)], M[:, _span(ycols)]
+    if V is None and b'"' not in block and ncol > 64:   # numeric ids, many columns: one column of numbers (see `_pd_column`), ids from the text
         counts = _field_counts(block)
         blank = nan_ok and len(counts) != block.count(b'\n') + (not block.endswith(b'\n'))
         if len(counts) and not blank and ((counts <= ncol) if unequal else (counts == ncol)).all():
@@ -926,31 +1034,60 @@ def _long_blocks(t:_Text, nbytes:int|None=None, nlines:int|None=None, line:int=2
         if cut: yield block[:cut], line0
     if carry.strip(): yield carry, cline
 
-def _check_again(ids:list, lines:list, seen:np.ndarray, source):
-    "Refuse a sample id that an earlier block already had (`seen`: sorted hashes of its ids)"
+class _Seen:
+    "Hashes of the sample ids of earlier blocks, as a few sorted runs merged as they grow (a block's check costs a binary search per run, never a sort of every id)"
+    def __init__(self): self.runs = []
+    def __len__(self): return sum(map(len, self.runs))
+    def add(self, h:np.ndarray):
+        self.runs.append(np.unique(h))
+        while len(self.runs) > 1 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
+            b = self.runs.pop(); self.runs[-1] = np.union1d(self.runs[-1], b)
+    def isin(self, h:np.ndarray) -> np.ndarray:
+        "Which of the hashes `h` an earlier block had"
+        hit = np.zeros(len(h), bool)
+        for r in self.runs: hit |= r[np.minimum(np.searchsorted(r, h), len(r) - 1)] == h
+        return hit
+
+def _check_again(ids:list, lines:list, seen:_Seen, source):
+    "Refuse a sample id that an earlier block already had"
     if not len(seen): return
     h = np.array([hash(s) for s in ids], dtype=np.int64)
-    hit = np.flatnonzero(np.isin(h, seen))
+    hit = np.flatnonzero(seen.isin(h))
     if len(hit):
         r = hit[0]
         raise DataError(f"{_where(source, lines[r])}: sample {ids[r]!r} appears again after other samples; "
                         "a sample's rows must be consecutive")
 
-def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, features:tuple|None, seen:np.ndarray,
-                unequal:bool=False, missing:str='error'):
+_UNSET = object()
+
+def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, features:tuple|None, seen:_Seen,
+                unequal:bool=False, missing:str='error', fast=_UNSET):
     "`(LongData, hashes of its sample ids)` for a block of whole samples: fast path first, the exact path (and its messages) on any doubt"
-    d = _fast_long(block, header, labelled, features, unequal, missing)
+    d = _fast_long(block, header, labelled, features, unequal, missing) if fast is _UNSET else fast   # `fast`: computed ahead
     if d is None:
         rows, lines = _text_rows(block, source, line0)
         if not rows: return None
         _check_again([c[0] for c in rows], lines, seen, source)
         d = parse_long(header, rows, labelled, source, lines=lines, features=features, unequal_length=unequal, missing=missing)
     h = np.array([hash(s) for s in d.samples], dtype=np.int64)
-    if len(seen) and np.isin(h, seen).any():
+    if len(seen) and seen.isin(h).any():
         rows, lines = _text_rows(block, source, line0)
         _check_again([c[0] for c in rows], lines, seen, source)
     _trim()
     return d, h
+
+def _long_data(t:_Text, header:list, labelled:bool, nbytes:int|None=None, nlines:int|None=None, unequal:bool=False, missing:str='error',
+               ahead:bool=True):
+    "Yield a `LongData` for each block of whole samples: the fast path two blocks ahead in threads; in file order, the exact path and the check that no sample comes back"
+    feats, seen = None, _Seen()
+    def fast(item): f = feats; return f, _fast_long(item[0], header, labelled, f, unequal, missing)
+    for (block, line0), (f, d) in _in_order(fast, _long_blocks(t, nbytes, nlines, line=2), 1 if ahead else None):
+        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal, missing, d if f is feats else _UNSET)
+        if r is None: continue
+        d, h = r
+        if feats is None: feats = (d.samples[0], sorted(d.features))
+        seen.add(h)
+        yield d
 
 # %% ../nbs/00_data.ipynb #0d695e69
 def _header(t:_Text) -> list:
@@ -980,21 +1117,18 @@ def _read_long(t:_Text, labelled:bool|None, unequal:bool=False, missing:str='err
     if labelled is None: labelled = bool(ycols)
     if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
     nan_ok = unequal or missing != 'error'
-    nmax, X, pieces, ys, ss, feats, seen, i = t.n_lines(), None, [], [], [], None, np.empty(0, np.int64), 0
-    for block, line0 in _long_blocks(t, _BLOCK // 2, line=2):     # half blocks: a block is joined to the rows carried over
-        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal, missing)
-        if r is None: continue
-        d, h = r
+    nmax, X, pieces, ys, ss, feats, i = t.max_rows(len(header)), None, [], [], [], None, 0
+    for d in _long_data(t, header, labelled, _BLOCK, None, unequal, missing):
         if feats is None: feats = (d.samples[0], sorted(d.features))
         if nmax is None: pieces.append(d.X)
         else:
-            if X is None: X = np.empty((nmax // len(d.features) + 1,) + d.X.shape[1:], np.float32)
+            if X is None: X = _rows_array(t, nmax // len(d.features) + 1, *d.X.shape[1:])
             X[i:i+len(d.X)] = d.X
-        i += len(d.X); ss.append(d.samples); seen = np.union1d(seen, h)
+        i += len(d.X); ss.append(d.samples)
         if labelled: ys.append(d.y)
         del d
     if i == 0: raise DataError(f"{_where(t.name)}: a header but no rows")
-    X = np.concatenate(pieces) if nmax is None else X[:i]
+    X = np.concatenate(pieces) if nmax is None else _first_rows(X, i)
     y = np.concatenate(ys) if labelled else None
     return LongData(_trim_long(X, nan_ok), y, np.concatenate(ss), sorted(feats[1], key=_feature_key),
                     [header[c][2:] for c in ycols] or None)
@@ -1107,17 +1241,13 @@ def iter_csv(path,
             header = _header(t)
             ycols, _ = _long_header(header, t.name)
             if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
-            feats, seen, n = None, np.empty(0, np.int64), 0
-            for block, line0 in _long_blocks(t, 1 << 40, chunk_rows, line=2):
-                r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal_length, missing)
-                if r is None: continue
-                d, h = r
-                if feats is None: feats = (d.samples[0], sorted(d.features))
-                seen, n = np.union1d(seen, h), n + len(d.X)
+            n = 0
+            for d in _long_data(t, header, labelled, 1 << 40, chunk_rows, unequal_length, missing, ahead=False):   # a block is a whole chunk: none ahead
+                n += len(d.X)
                 yield Dataset(_trim_long(d.X, nan_ok), d.y, 'long', d.samples, d.classes, str(path))
             if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
             return
-        spell, out, ys, k, n, cap, parts = _Spellings(t.name), None, [], 0, 0, min(chunk_rows, t.n_lines() or chunk_rows), []
+        spell, out, ys, k, n, cap, parts = _Spellings(t.name), None, [], 0, 0, chunk_rows, []
         def chunk():
             X = out[:k] if not nan_ok else _join(parts)
             return Dataset(X[:, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=str(path))
@@ -1125,7 +1255,7 @@ def iter_csv(path,
             if len(X):
                 if nan_ok: parts.append(X)
                 else:
-                    if out is None: out = np.empty((cap, X.shape[1]), np.float32)   # filled in place: no joining copy
+                    if out is None: out = np.empty((min(cap, t.max_rows(X.shape[1] + labelled) or cap), X.shape[1]), np.float32)   # filled in place: no joining copy
                     out[k:k+len(X)] = X
                 k += len(X); n += len(X)
                 if labelled: ys += y
