@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #4623a45f
 from __future__ import annotations
-import collections, concurrent.futures, contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
+import contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -284,7 +284,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
 # %% ../nbs/00_data.ipynb #acdd5d75
-_BLOCK = 1 << 19        # bytes of text parsed at a time (two at once, in threads): pandas needs about 3x as much again while it parses
+_BLOCK = 1 << 19        # bytes of text parsed at a time: pandas needs about 3x as much again while it parses
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
 def _trimmer(every:int=8):
@@ -722,33 +722,13 @@ def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool,
     return X, y
 
 # %% ../nbs/00_data.ipynb #cc28bbbe
-def _workers() -> int:
-    "Threads that parse blocks: 2 where this process may use 2 cores or more, else 1"
-    try: n = len(os.sched_getaffinity(0))
-    except AttributeError: n = os.cpu_count() or 1
-    return 2 if n >= 2 else 1
-
-def _in_order(fn, items, first:int|None=1):
-    "`(item, fn(item))` for each of `items`, in order; after the `first` (None: all), `fn` runs in 2 threads, at most 2 items ahead of the consumer"
-    it = iter(items)
-    for x in itertools.islice(it, first): yield x, fn(x)
-    if _workers() < 2: yield from ((x, fn(x)) for x in it); return
-    with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix='inception_time_nb-csv') as ex:   # a pool per read: safe across fork
-        ahead = collections.deque()
-        for x in it:
-            ahead.append((x, ex.submit(fn, x)))
-            if len(ahead) == 2: x0, f = ahead.popleft(); yield x0, f.result()
-        while ahead: x0, f = ahead.popleft(); yield x0, f.result()
-
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1,
                  unequal:bool=False, missing:str='error'):
-    "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first (two blocks ahead, in threads), exact path on any doubt"
+    "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
     width, text_labels, nan_ok = None, False, unequal or missing != 'error'
-    def fast(item):
-        w, tl = width, text_labels
-        return w, (_fast_wide_nan(item[0], labelled, w, tl, unequal, missing) if nan_ok else _fast_wide(item[0], labelled, w, tl))
-    for (block, line0, ends), (w, res) in _in_order(fast, _line_blocks(t, nbytes, nlines, line)):
-        if w != width: res = fast((block,))[1]        # parsed ahead before the width was known: again, against it
+    for block, line0, ends in _line_blocks(t, nbytes, nlines, line):
+        res = (_fast_wide_nan(block, labelled, width, text_labels, unequal, missing) if nan_ok else
+               _fast_wide(block, labelled, width, text_labels))
         if res is None:
             rows, lines = _text_rows(block, t.name, line0)
             if rows:
@@ -1058,12 +1038,10 @@ def _check_again(ids:list, lines:list, seen:_Seen, source):
         raise DataError(f"{_where(source, lines[r])}: sample {ids[r]!r} appears again after other samples; "
                         "a sample's rows must be consecutive")
 
-_UNSET = object()
-
 def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, features:tuple|None, seen:_Seen,
-                unequal:bool=False, missing:str='error', fast=_UNSET):
+                unequal:bool=False, missing:str='error'):
     "`(LongData, hashes of its sample ids)` for a block of whole samples: fast path first, the exact path (and its messages) on any doubt"
-    d = _fast_long(block, header, labelled, features, unequal, missing) if fast is _UNSET else fast   # `fast`: computed ahead
+    d = _fast_long(block, header, labelled, features, unequal, missing)
     if d is None:
         rows, lines = _text_rows(block, source, line0)
         if not rows: return None
@@ -1076,13 +1054,11 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
     _trim()
     return d, h
 
-def _long_data(t:_Text, header:list, labelled:bool, nbytes:int|None=None, nlines:int|None=None, unequal:bool=False, missing:str='error',
-               ahead:bool=True):
-    "Yield a `LongData` for each block of whole samples: the fast path two blocks ahead in threads; in file order, the exact path and the check that no sample comes back"
+def _long_data(t:_Text, header:list, labelled:bool, nbytes:int|None=None, nlines:int|None=None, unequal:bool=False, missing:str='error'):
+    "Yield a `LongData` for each block of whole samples, refusing a sample that an earlier block had"
     feats, seen = None, _Seen()
-    def fast(item): f = feats; return f, _fast_long(item[0], header, labelled, f, unequal, missing)
-    for (block, line0), (f, d) in _in_order(fast, _long_blocks(t, nbytes, nlines, line=2), 1 if ahead else None):
-        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal, missing, d if f is feats else _UNSET)
+    for block, line0 in _long_blocks(t, nbytes, nlines, line=2):
+        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal, missing)
         if r is None: continue
         d, h = r
         if feats is None: feats = (d.samples[0], sorted(d.features))
@@ -1242,7 +1218,7 @@ def iter_csv(path,
             ycols, _ = _long_header(header, t.name)
             if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
             n = 0
-            for d in _long_data(t, header, labelled, 1 << 40, chunk_rows, unequal_length, missing, ahead=False):   # a block is a whole chunk: none ahead
+            for d in _long_data(t, header, labelled, 1 << 40, chunk_rows, unequal_length, missing):
                 n += len(d.X)
                 yield Dataset(_trim_long(d.X, nan_ok), d.y, 'long', d.samples, d.classes, str(path))
             if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
