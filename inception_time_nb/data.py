@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
+try: import pyarrow as pa, pyarrow.csv as pa_csv      # the fast path's parser (a requirement); without it, pandas' C parser does the same work
+except ImportError: pa = pa_csv = None
 
 # %% auto #0
 __all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'outside_range', 'pad_series',
@@ -602,10 +604,27 @@ def _cell_text(b:np.ndarray) -> np.ndarray:
     u, inv = np.unique(b, return_inverse=True)
     return np.array([v.decode('utf-8').strip() for v in u], dtype=object)[inv.ravel()]
 
+def _pa_rows(buf:bytearray, g:int) -> np.ndarray|None:
+    "Rows of `g` numbers, parsed by pyarrow's multithreaded C++ reader: float32 `(rows, g)`, or None when it refuses them or finds an empty cell"
+    if pa_csv is None: return None
+    names = [str(j) for j in range(g)]
+    try: t = pa_csv.read_csv(pa.py_buffer(buf), read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 17),   # blocks of 128 KB: parsed in parallel
+                             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.float64())),     # as Python's float() does, then float32
+                             memory_pool=pa.system_memory_pool())    # malloc's: what is freed goes back to the OS with `_trim`, not kept by jemalloc
+    except (pa.ArrowException, OverflowError, ValueError): return None
+    if any(c.null_count for c in t.columns): return None
+    V = np.empty((t.num_rows, g), np.float32)
+    with np.errstate(all='ignore'):
+        for j, c in enumerate(t.columns): V[:, j] = c.to_numpy()
+    return V
+
 def _fast_grid(block:bytes, ncol:int, lead:int=0):
     "`(V float32 (n, ncol), [text of each of the first lead cells])` of a block of whole lines without quotes, each of exactly `ncol` fields; None when anything is off"
     if ncol < 2 or lead >= ncol or not block: return None
     if not block.endswith(b'\n'): block += b'\n'
+    if b'\r' in block:                          # Windows line ends: \r\n becomes \n (a \r anywhere else: the exact path decides)
+        block = block.replace(b'\r\n', b'\n')
+        if b'\r' in block: return None
     a = np.frombuffer(block, np.uint8)
     nl, cm = np.flatnonzero(a == 10), np.flatnonzero(a == 44)
     n, c = len(nl), ncol - 1
@@ -623,19 +642,18 @@ def _fast_grid(block:bytes, ncol:int, lead:int=0):
         cells.append(_cell_text(b))
         k = np.arange(b.itemsize)
         m[(s[:, None] + k)[k < (e - s)[:, None]]] = 48
-    if b'\r' in block:                          # Windows line ends: the \r before each \n becomes a space (pandas allows spaces around numbers)
-        r = nl[nl > 0] - 1
-        r = r[a[r] == 13]
-        if block.count(b'\r') != len(r): return None            # a \r elsewhere: the exact path decides
-        m[r] = 32
     m[nl[:-1]] = 44                             # the text as one stream of values, cut into rows of g: line ends become commas...
     s = np.arange(g - 1, F + pad, g)
     r, f = np.divmod(s[s < F], ncol)
     m[np.where(f < c, cm[np.minimum(r * c + f, len(cm) - 1)], nl[r])] = 10      # ...and every g-th separator a line end
     m[nl[-1] + 2 * (s[s >= F] - F + 1)] = 10
-    df = _pd_read(bytes(buf), g, dtype=np.float32)
-    if df is None or df.shape != ((F + pad) // g, g): return None
-    return df.to_numpy().reshape(-1)[:F].reshape(n, ncol), cells
+    V = _pa_rows(buf, g)
+    if V is None:                               # (no pyarrow, or spaces around numbers: pandas reads those)
+        df = _pd_read(bytes(buf), g, dtype=np.float32)
+        if df is None: return None
+        V = df.to_numpy()
+    if V.shape != ((F + pad) // g, g): return None
+    return V.reshape(-1)[:F].reshape(n, ncol), cells
 
 def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=False):
     "Parse and check a block of a wide file the fast way: `(X (k, L), y list or None)`, or None when anything is off"
