@@ -1024,13 +1024,13 @@ def _last_sample_start(block:bytes) -> int:
 
 def _long_blocks(t:_Text, nbytes:int|None=None, nlines:int|None=None, line:int=2):
     "Yield `(block, first_row)` of whole lines that never split a sample's consecutive rows"
-    carry, cline = b'', line
+    carry, block, line0, cut = b'', b'', line, 0
     for block, line0, _ in _line_blocks(t, nbytes, nlines, line):
-        if carry: block, line0 = carry + block, cline
+        if carry: block, line0 = carry + block, line0 - carry.count(b'\n')     # the rows carried over come first
         cut = _last_sample_start(block)
-        carry, cline = block[cut:], line0 + block.count(b'\n', 0, cut)
+        carry = block[cut:]
         if cut: yield block[:cut], line0
-    if carry.strip(): yield carry, cline
+    if carry.strip(): yield carry, line0 + block.count(b'\n', 0, cut)
 
 class _Seen:
     "Hashes of the sample ids of earlier blocks, as a few sorted runs merged as they grow (a block's check costs a binary search per run, never a sort of every id)"
