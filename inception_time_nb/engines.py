@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_engines.ipynb #7d97586d
 from __future__ import annotations
-import functools, threading, weakref
+import functools, itertools, operator, threading, weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
@@ -481,7 +481,7 @@ class FusedEnsemble:
         return torch.baddbmm(self.fc_b, feats, self.fc_w)
 
 # %% ../nbs/10_engines.ipynb #1bd9f44d
-_fused = weakref.WeakKeyDictionary()   # model -> (assignments seen, versions, tensors, FusedEnsemble)
+_fused = weakref.WeakKeyDictionary()   # model -> (assignments seen, versions, (tensors, those with versions), FusedEnsemble)
 _fused_lock = threading.Lock()
 _assignments = [0]
 
@@ -492,18 +492,21 @@ for _register in (nn.modules.module.register_module_module_registration_hook,
                   nn.modules.module.register_module_buffer_registration_hook):
     _register(_count_assignment)
 
-def _versions(ts) -> list:
-    "Each tensor's data pointer and version counter (tensors made in inference mode have no counter)"
-    return [(t.data_ptr(), None if t.is_inference() else t._version) for t in ts]
+_ptr, _ver = torch.Tensor.data_ptr, operator.attrgetter('_version')
+
+def _versions(ts:list, vt:list) -> tuple:
+    "The data pointers of tensors `ts` and the version counters of `vt` (those of them not made in inference mode, which have none)"
+    return list(map(_ptr, ts)), list(map(_ver, vt))
 
 def fused_model(model:InceptionTime) -> FusedEnsemble:
     "The `FusedEnsemble` of `model`, built once and rebuilt when any of its weights or running statistics changed"
     with _fused_lock:
         hit = _fused.get(model)
-        if hit is not None and hit[0] == _assignments[0] and hit[1] == _versions(hit[2]): return hit[3]
-        ts = [*model.parameters(), *model.buffers()]
+        if hit is not None and hit[0] == _assignments[0] and hit[1] == _versions(*hit[2]): return hit[3]
+        ts = [t for n, t in itertools.chain(model.named_parameters(), model.named_buffers()) if not n.endswith('num_batches_tracked')]
+        vt = [t for t in ts if not t.is_inference()]
         fz = FusedEnsemble(model)
-        _fused[model] = (_assignments[0], _versions(ts), ts, fz)
+        _fused[model] = (_assignments[0], _versions(ts, vt), (ts, vt), fz)
         return fz
 
 # %% ../nbs/10_engines.ipynb #0e2db408
