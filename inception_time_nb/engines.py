@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_engines.ipynb #7d97586d
 from __future__ import annotations
-import functools, threading, weakref
+import functools, itertools, operator, threading, weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
@@ -352,10 +352,16 @@ class FusedStage:
         if size(H) <= budget: self.spectra[N, left] = H
         return H
 
-def _conv1x1(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None, groups:int=1) -> torch.Tensor:
-    "A (grouped) 1x1 convolution with bias `b` as one batched matrix product"
-    bs, C, L = x.shape; co = w.shape[0] // groups
-    y = torch.matmul(w.view(groups, co, C // groups), x.view(bs, groups, C // groups, L))   # (bs, groups, co, L)
+def _conv1x1(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None, groups:int=1, many:int=32) -> torch.Tensor:
+    "A (grouped) 1x1 convolution with bias `b`: one batched matrix product (one per group for `many` series or more), or a product of broadcasts for one input channel"
+    bs, C, L = x.shape; co, ci = w.shape[0] // groups, C // groups
+    if C == 1: return torch.mul(w.view(-1, 1), x) if b is None else torch.addcmul(b.view(-1, 1), w.view(-1, 1), x)   # an outer product
+    if groups > 1 and bs >= many:   # the weight broadcast over the series without the copy `matmul` makes
+        xv, wv = x.view(bs, groups, ci, L), w.view(groups, co, ci)
+        ys = [torch.bmm(wv[g].expand(bs, co, ci), xv[:, g]) if b is None else
+              torch.baddbmm(b.view(groups, co, 1)[g], wv[g].expand(bs, co, ci), xv[:, g]) for g in range(groups)]
+        return torch.stack(ys, 1).view(bs, groups * co, L)
+    y = torch.matmul(w.view(groups, co, ci), x.view(bs, groups, ci, L))   # (bs, groups, co, L)
     if b is not None: y += b.view(groups, co, 1)
     return y.view(bs, groups * co, L)
 
@@ -363,6 +369,12 @@ def _wide_direct(st:FusedStage, b:torch.Tensor) -> torch.Tensor:
     "The stage's wide convolutions (with their shift) of bottleneck output `b`, directly: `(bs, models*3*nf, seq_len)`"
     y = F.conv1d(b, st.ww, st.bw, padding=st.ks // 2, groups=st.wide_groups)
     return y[..., 1:] if st.ks % 2 == 0 else y         # an even kernel: Keras' extra zero is on the right
+
+def _wide_taps(st:FusedStage, b:torch.Tensor) -> torch.Tensor:
+    "The same as one matrix product over the taps (for few input channels: the series itself in the first module), `(bs, models*3*nf, seq_len)`"
+    bs, ci, L = b.shape; ks = st.ks
+    cols = F.pad(b, same_padding(ks)).unfold(-1, ks, 1).transpose(1, 2).reshape(bs, L, ci * ks)   # (bs, seq_len, ci*ks)
+    return torch.baddbmm(st.bw[:, None], st.ww.view(1, -1, ci * ks).expand(bs, -1, -1), cols.transpose(1, 2).contiguous())
 
 def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int) -> torch.Tensor:
     "The same through the FFT: `(bs, wide_groups, co, seq_len)`"
@@ -375,8 +387,8 @@ def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int) -> torch.Tensor:
     Y[0] += st.bw.view(G, 1, co) * N                   # the shift, in the zero-frequency bin
     return torch.fft.irfft(Y.permute(2, 1, 3, 0), n=N)[..., :L]
 
-def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=128) -> torch.Tensor:
-    "The same through FFTs of `block` steps (overlap-save): segments of `block - ks + 1` outputs, `(bs, wide_groups, co, seq_len)`"
+def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=128, relu_into:torch.Tensor|None=None) -> torch.Tensor:
+    "The same through FFTs of `block` steps (overlap-save): segments of `block - ks + 1` outputs, `(bs, wide_groups, co, seq_len)`; with `relu_into` (that shape) their ReLU written there, segment by segment"
     b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G; ks = st.ks
     left = same_padding(ks)[0]; V = block - ks + 1; S = -(-L // V); fr = block // 2 + 1
     H = st.spectrum(block, 0, budget); co = H.shape[-1]                           # tap k at -k: segment outputs 0..V-1 are exact
@@ -385,7 +397,9 @@ def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=128) -> torch
     Y = torch.bmm(X, H).view(fr, G, bs, S, co)
     Y[0] += st.bw.view(G, 1, 1, co) * block
     y = torch.fft.irfft(Y.permute(2, 1, 4, 3, 0), n=block)[..., :V]                 # (bs, G, co, S, V)
-    return y.reshape(bs, G, co, S * V)[..., :L]
+    if relu_into is None: return y.reshape(bs, G, co, S * V)[..., :L]
+    for s in range(S): torch.clamp(y[..., s, :min(V, L - s * V)], min=0, out=relu_into[..., s * V:(s + 1) * V])   # no reshaping copy
+    return relu_into
 
 # %% ../nbs/10_engines.ipynb #0397caa3
 def fused_conv(bs:int, seq_len:int, device='cpu') -> str:
@@ -448,11 +462,13 @@ class FusedEnsemble:
         for d, st in enumerate(self.stages):
             nf = st.nf
             b = x if st.wb is None else _conv1x1(x, st.wb, groups=st.groups)
-            if conv == 'fft': w = _wide_fft(st, b, self.budget)
+            out = x.new_empty(bs, M, 4 * nf, L); slot = out[:, :, :3 * nf]                 # each member's four branches; the wide ones
+            if st.wide_groups == 1 and b.shape[1] * st.ks <= 128 and x.device.type == 'cpu': w = _wide_taps(st, b)
+            elif conv == 'fft': w = _wide_fft(st, b, self.budget)
+            elif conv == 'ols' and st.wide_groups == M: w = _wide_ols(st, b, self.budget, self.block, relu_into=slot)
             elif conv == 'ols': w = _wide_ols(st, b, self.budget, self.block)
             else: w = _wide_direct(st, b)
-            out = x.new_empty(bs, M, 4 * nf, L)                                            # each member's four branches
-            torch.clamp(w.reshape(bs, M, 3 * nf, L), min=0, out=out[:, :, :3 * nf])         # ReLU, into its slot
+            if w is not slot: torch.clamp(w.reshape(bs, M, 3 * nf, L), min=0, out=slot)     # ReLU, into its slot
             if mask is not None and d == 0: pool = F.max_pool1d(x.masked_fill(~mask, float('-inf')), 3, 1, 1).masked_fill_(~mask, 0)
             else: pool = F.max_pool1d(x, 3, 1, 1)                                          # later inputs: ReLU outputs, zero when padded
             p = _conv1x1(pool, st.wp, st.bp, st.groups)
@@ -465,7 +481,7 @@ class FusedEnsemble:
         return torch.baddbmm(self.fc_b, feats, self.fc_w)
 
 # %% ../nbs/10_engines.ipynb #1bd9f44d
-_fused = weakref.WeakKeyDictionary()   # model -> (assignments seen, versions, tensors, FusedEnsemble)
+_fused = weakref.WeakKeyDictionary()   # model -> (assignments seen, versions, (tensors, those with versions), FusedEnsemble)
 _fused_lock = threading.Lock()
 _assignments = [0]
 
@@ -476,18 +492,21 @@ for _register in (nn.modules.module.register_module_module_registration_hook,
                   nn.modules.module.register_module_buffer_registration_hook):
     _register(_count_assignment)
 
-def _versions(ts) -> list:
-    "Each tensor's data pointer and version counter (tensors made in inference mode have no counter)"
-    return [(t.data_ptr(), None if t.is_inference() else t._version) for t in ts]
+_ptr, _ver = torch.Tensor.data_ptr, operator.attrgetter('_version')
+
+def _versions(ts:list, vt:list) -> tuple:
+    "The data pointers of tensors `ts` and the version counters of `vt` (those of them not made in inference mode, which have none)"
+    return list(map(_ptr, ts)), list(map(_ver, vt))
 
 def fused_model(model:InceptionTime) -> FusedEnsemble:
     "The `FusedEnsemble` of `model`, built once and rebuilt when any of its weights or running statistics changed"
     with _fused_lock:
         hit = _fused.get(model)
-        if hit is not None and hit[0] == _assignments[0] and hit[1] == _versions(hit[2]): return hit[3]
-        ts = [*model.parameters(), *model.buffers()]
+        if hit is not None and hit[0] == _assignments[0] and hit[1] == _versions(*hit[2]): return hit[3]
+        ts = [t for n, t in itertools.chain(model.named_parameters(), model.named_buffers()) if not n.endswith('num_batches_tracked')]
+        vt = [t for t in ts if not t.is_inference()]
         fz = FusedEnsemble(model)
-        _fused[model] = (_assignments[0], _versions(ts), ts, fz)
+        _fused[model] = (_assignments[0], _versions(ts, vt), (ts, vt), fz)
         return fz
 
 # %% ../nbs/10_engines.ipynb #0e2db408
