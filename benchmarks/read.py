@@ -13,8 +13,7 @@ medians. Time is the read alone (imports excluded); memory is the process's peak
 after the imports, next to the size of the array the read returns. The goal (issue 17): CSV within
 1.5x of `pandas.read_csv(header=None, dtype='float32')`, and peak memory at most the final array
 plus twice the largest block of text (the 4 MB blocks of the reader the issue measured: 8 MB; the
-package now parses 384 KB blocks). Imports are excluded from the time and the memory: the package imports
-pyarrow (its parser) with `inception_time_nb`, once per process. With --previous, the reader of the
+package now parses 512 KB blocks). With --previous, the reader of the
 `main` branch at the time of writing (`git show <rev>:inception_time_nb/data.py`) is measured too.
 
     flock /tmp/bench.lock python benchmarks/read.py
@@ -96,7 +95,7 @@ def main(
     dir:str='/tmp/inception_time_bench',  # Where the files are made and kept
     previous:str='',        # A git revision whose reader to measure as well (e.g. main)
     pkg:str='',             # A folder with a copy of inception_time_nb to measure instead of the installed one
-    block_mb:float=0,       # Block of text the package parses at a time (0: the package's default, 384 KB)
+    block_mb:float=0,       # Block of text the package parses at a time (0: the package's default, 512 KB)
     goal_block_mb:float=4,  # The block of issue 17's goal: peak at most the array plus twice this
     out:str='benchmarks/results/read.json',  # Where to write the figures
 ):

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
-try: import pyarrow as pa, pyarrow.csv as pa_csv      # the fast path's parser (a requirement); without it, pandas' C parser does the same work
-except ImportError: pa = pa_csv = None
 
 # %% auto #0
 __all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'outside_range', 'pad_series',
@@ -286,7 +284,7 @@ def decode_labels(idx, classes:list) -> np.ndarray:
     return np.asarray(classes, dtype=object)[np.asarray(idx)]
 
 # %% ../nbs/00_data.ipynb #acdd5d75
-_BLOCK = 3 << 17        # bytes of text parsed at a time (384 KB): the parser needs about 3x as much again while it parses
+_BLOCK = 1 << 19        # bytes of text parsed at a time: pandas needs about 3x as much again while it parses
 csv.field_size_limit(2**31 - 1)   # cells of any size: a huge cell gets our message, never `_csv.Error`
 
 def _trimmer(every:int=8):
@@ -604,20 +602,6 @@ def _cell_text(b:np.ndarray) -> np.ndarray:
     u, inv = np.unique(b, return_inverse=True)
     return np.array([v.decode('utf-8').strip() for v in u], dtype=object)[inv.ravel()]
 
-def _pa_rows(buf:bytearray, g:int) -> np.ndarray|None:
-    "Rows of `g` numbers, parsed by pyarrow's multithreaded C++ reader: float32 `(rows, g)`, or None when it refuses them or finds an empty cell"
-    if pa_csv is None: return None
-    names = [str(j) for j in range(g)]
-    try: t = pa_csv.read_csv(pa.py_buffer(buf), read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 17),   # blocks of 128 KB: parsed in parallel
-                             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.float64())),     # as Python's float() does, then float32
-                             memory_pool=pa.system_memory_pool())    # malloc's: what is freed goes back to the OS with `_trim`, not kept by jemalloc
-    except (pa.ArrowException, OverflowError, ValueError): return None
-    if any(c.null_count for c in t.columns): return None
-    V = np.empty((t.num_rows, g), np.float32)
-    with np.errstate(all='ignore'):
-        for j, c in enumerate(t.columns): V[:, j] = c.to_numpy()
-    return V
-
 def _fast_grid(block:bytes, ncol:int, lead:int=0):
     "`(V float32 (n, ncol), [text of each of the first lead cells])` of a block of whole lines without quotes, each of exactly `ncol` fields; None when anything is off"
     if ncol < 2 or lead >= ncol or not block: return None
@@ -647,13 +631,9 @@ def _fast_grid(block:bytes, ncol:int, lead:int=0):
     r, f = np.divmod(s[s < F], ncol)
     m[np.where(f < c, cm[np.minimum(r * c + f, len(cm) - 1)], nl[r])] = 10      # ...and every g-th separator a line end
     m[nl[-1] + 2 * (s[s >= F] - F + 1)] = 10
-    V = _pa_rows(buf, g)
-    if V is None:                               # (no pyarrow, or spaces around numbers: pandas reads those)
-        df = _pd_read(bytes(buf), g, dtype=np.float32)
-        if df is None: return None
-        V = df.to_numpy()
-    if V.shape != ((F + pad) // g, g): return None
-    return V.reshape(-1)[:F].reshape(n, ncol), cells
+    df = _pd_read(bytes(buf), g, dtype=np.float32)
+    if df is None or df.shape != ((F + pad) // g, g): return None
+    return df.to_numpy().reshape(-1)[:F].reshape(n, ncol), cells
 
 def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=False):
     "Parse and check a block of a wide file the fast way: `(X (k, L), y list or None)`, or None when anything is off"
