@@ -743,9 +743,9 @@ class _Labels:
     "Labels collected block by block as small integer codes (one string object per distinct label, not per row)"
     def __init__(self): self.index, self.codes = {}, []
     def add(self, y:list):
-        codes, uniq = pd.factorize(np.asarray(y, dtype=object))
+        codes, uniq = pd.factorize(np.asarray(y, dtype=object))     # each distinct label looked up once, not once per row
         ix = self.index
-        self.codes.append(np.array([ix.setdefault(l, len(ix)) for l in uniq] or [0], np.int32)[codes])
+        self.codes.append(np.array([ix.setdefault(l, len(ix)) for l in uniq], np.int32)[codes] if len(uniq) else np.zeros(0, np.int32))
     def array(self, source) -> np.ndarray:
         names = np.array(_Spellings(source)(list(self.index)), dtype=object)
         return names[np.concatenate(self.codes)] if self.codes else names[:0]
