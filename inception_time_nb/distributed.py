@@ -217,9 +217,8 @@ class MemberForward(nn.Module):
         super().__init__()
         self.net, self.engine = net, engine
     def forward(self, x, lengths=None):   # `lengths`: a NaN-padded share's true lengths (series of different lengths)
-        if lengths is not None: return self.net(x, lengths) if self.engine is None else self.engine.forward(self.net, x, lengths)
-        if self.engine is None or not len(x): return self.net(x)   # an empty share takes the plain path
-        return self.engine.forward(self.net, x)
+        if self.engine is None or not len(x): return self.net(x, lengths)   # an empty share takes the plain path
+        return self.engine.forward(self.net, x, lengths)
 
 def shard(idx:torch.Tensor) -> torch.Tensor:
     "This process's share of the global batch `idx`: elements `rank, rank + world_size, ...`"

@@ -180,7 +180,7 @@ def bn_relu(
 ) -> torch.Tensor:
     "`relu(bn(x) + res)`, with one pass for the statistics and no broadcasting on the CPU; the module itself elsewhere"
     bs, c, L = x.shape
-    n = bs * L if mask is None else int(mask.sum())
+    n = bs * L if mask is None or not bn.training else int(mask.sum())   # (true steps: counted only where training needs them)
     if bn.training and mask is not None and n < 2:
         raise ValueError(f"Expected more than 1 value per channel when training, got {n} true step{'s' * (n != 1)} in all")
     if (x.device.type != 'cpu' or bn.momentum is None or not bn.affine or not bn.track_running_stats
@@ -271,7 +271,7 @@ class Engine:
     def forward(self, net, x:torch.Tensor, lengths:torch.Tensor|None=None) -> torch.Tensor:
         "Logits of member `net` for batch `x` (series of `lengths` true steps, zero-padded; None: all full), in float32"
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.precision == 'bf16'):
-            return (self._fn(net)(x) if lengths is None else self._fn(net)(x, lengths=lengths)).float()
+            return self._fn(net)(x, lengths=lengths).float()
 
 def resolve_engine(
     engine:str='auto',        # 'auto'/'fast' or 'reference'
@@ -387,7 +387,7 @@ def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int) -> torch.Tensor:
     Y[0] += st.bw.view(G, 1, co) * N                   # the shift, in the zero-frequency bin
     return torch.fft.irfft(Y.permute(2, 1, 3, 0), n=N)[..., :L]
 
-def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=128, relu_into:torch.Tensor|None=None) -> torch.Tensor:
+def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=96, relu_into:torch.Tensor|None=None) -> torch.Tensor:
     "The same through FFTs of `block` steps (overlap-save): segments of `block - ks + 1` outputs, `(bs, wide_groups, co, seq_len)`; with `relu_into` (that shape) their ReLU written there, segment by segment"
     b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G; ks = st.ks
     left = same_padding(ks)[0]; V = block - ks + 1; S = -(-L // V); fr = block // 2 + 1

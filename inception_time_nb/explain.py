@@ -58,7 +58,7 @@ def plot_confusion(
 # %% ../nbs/11_explain.ipynb #08297646
 def _member_cams(net, x:torch.Tensor, lengths:torch.Tensor|None=None) -> torch.Tensor:
     "Class activation maps of one network for all its classes: `(bs, c_out, seq_len)`; with `lengths`, of the masked network (zero-padded `x`)"
-    return torch.einsum('bfl,cf->bcl', net.features(x) if lengths is None else net.features(x, lengths), net.fc.weight)
+    return torch.einsum('bfl,cf->bcl', net.features(x, lengths), net.fc.weight)
 
 # %% ../nbs/11_explain.ipynb #d3b9d2a3
 def _cam_input(model, X) -> tuple:
@@ -114,7 +114,7 @@ def class_activation_map(
             cams = torch.stack([_member_cams(net, xb, lengths) for net in ens.members])          # (models, bs, c_out, L)
             mask = None if lengths is None else step_mask(lengths, xb.shape[-1])        # (bs, 1, L): the true steps
             if tgt is None:   # the ensemble's prediction: members' softmax averaged, from the same features
-                gap = cams.mean(-1) if mask is None else (cams * mask).sum(-1) / lengths[:, None]   # averaged over true steps only
+                gap = cams.mean(-1) if mask is None else cams.sum(-1) / lengths[:, None]   # averaged over true steps only (the features are 0 after them)
                 logits = gap + torch.stack([net.fc.bias for net in ens.members])[:, None]
                 k = logits.softmax(-1).mean(0).argmax(1)
             else: k = torch.as_tensor(tgt[i:i+bs], device=dev)

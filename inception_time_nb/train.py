@@ -169,7 +169,7 @@ def _check_data(model, X, y, w, name:str, lname:str, wname:str):
 
 # %% ../nbs/05_train.ipynb #c60fd1b1
 def _on_device(X, dev, transform) -> bool:
-    "Whether batches are plain indexing of `X` (a float32 tensor on the training device, no transform): today's path"
+    "Whether batches are plain indexing of `X` (a float32 tensor on the training device, no transform): the simplest path"
     return torch.is_tensor(X) and X.device == dev and X.dtype == torch.float32 and transform is None
 
 def _host_batch(X, idx:torch.Tensor, dev, transform=None, name:str='X', lengths:np.ndarray|None=None) -> torch.Tensor:
@@ -486,9 +486,9 @@ def train_ensemble(
     y, w = _check_data(model, X, y, weights, 'X', 'y', 'weights')
     n, has_valid, wv = len(X), X_valid is not None, None
     if has_valid: y_valid, wv = _check_data(model, X_valid, y_valid, valid_weights, 'X_valid', 'y_valid', 'valid_weights')
-    lens = _lengths(X, 'X')                         # series of different lengths (NaN-padded); None: one length, today's path
+    lens = _lengths(X, 'X')                         # series of different lengths (NaN-padded); None: one length, the equal-length path
     lens_v = _lengths(X_valid, 'X_valid') if has_valid else None
-    direct = _on_device(X, dev, transform)          # today's path: batches indexed on the device
+    direct = _on_device(X, dev, transform)          # the simplest path: batches indexed on the device
     if direct: _check_finite(X, 'X', padded=lens is not None)
     if has_valid and torch.is_tensor(X_valid) and transform is None: _check_finite(X_valid, 'X_valid', padded=lens_v is not None)
     init_distributed(dev)                           # under torchrun: join the process group (a no-op otherwise)
