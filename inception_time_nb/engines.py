@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_engines.ipynb #7d97586d
 from __future__ import annotations
-import functools, itertools, operator, threading, weakref
+import functools, itertools, math, operator, threading, weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
@@ -15,9 +15,9 @@ from .network import InceptionNetwork, split_padding
 from .ensemble import InceptionTime
 
 # %% auto #0
-__all__ = ['wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'bn_relu', 'fast_forward', 'bf16_supported', 'torch_threads',
-           'Engine', 'resolve_engine', 'fold_bn', 'FusedStage', 'fused_conv', 'fused_batch', 'FusedEnsemble',
-           'fused_model', 'inference_batch', 'engine_proba']
+__all__ = ['scratch_mb', 'wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'bn_relu', 'fast_forward', 'bf16_supported',
+           'torch_threads', 'Engine', 'resolve_engine', 'fold_bn', 'FusedStage', 'fused_conv', 'fused_batch',
+           'release_scratch', 'FusedEnsemble', 'fused_model', 'inference_batch', 'engine_proba']
 
 # %% ../nbs/10_engines.ipynb #a2f9a042
 def wide_weight(block) -> torch.Tensor:
@@ -352,16 +352,20 @@ class FusedStage:
         if size(H) <= budget: self.spectra[N, left] = H
         return H
 
-def _conv1x1(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None, groups:int=1, many:int=32) -> torch.Tensor:
-    "A (grouped) 1x1 convolution with bias `b`: one batched matrix product (one per group for `many` series or more), or a product of broadcasts for one input channel"
+def _fresh(name:str, shape:tuple, dtype=torch.float32, device='cpu') -> torch.Tensor:
+    "A new uninitialised tensor for intermediate `name` (the default of the helpers' `buf`; `FusedEnsemble` passes its scratch instead)"
+    return torch.empty(shape, dtype=dtype, device=device)
+
+def _conv1x1(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None, groups:int=1, many:int=32, into:torch.Tensor|None=None) -> torch.Tensor:
+    "A (grouped) 1x1 convolution with bias `b`: one batched matrix product (one per group for `many` series or more), or a product of broadcasts for one input channel; written into `into` (contiguous, `(bs, co, L)`) if given"
     bs, C, L = x.shape; co, ci = w.shape[0] // groups, C // groups
-    if C == 1: return torch.mul(w.view(-1, 1), x) if b is None else torch.addcmul(b.view(-1, 1), w.view(-1, 1), x)   # an outer product
+    if C == 1: return torch.mul(w.view(-1, 1), x, out=into) if b is None else torch.addcmul(b.view(-1, 1), w.view(-1, 1), x, out=into)   # an outer product
     if groups > 1 and bs >= many:   # the weight broadcast over the series without the copy `matmul` makes
         xv, wv = x.view(bs, groups, ci, L), w.view(groups, co, ci)
         ys = [torch.bmm(wv[g].expand(bs, co, ci), xv[:, g]) if b is None else
               torch.baddbmm(b.view(groups, co, 1)[g], wv[g].expand(bs, co, ci), xv[:, g]) for g in range(groups)]
-        return torch.stack(ys, 1).view(bs, groups * co, L)
-    y = torch.matmul(w.view(groups, co, ci), x.view(bs, groups, ci, L))   # (bs, groups, co, L)
+        return torch.stack(ys, 1, out=None if into is None else into.view(bs, groups, co, L)).view(bs, groups * co, L)
+    y = torch.matmul(w.view(groups, co, ci), x.view(bs, groups, ci, L), out=None if into is None else into.view(bs, groups, co, L))
     if b is not None: y += b.view(groups, co, 1)
     return y.view(bs, groups * co, L)
 
@@ -370,22 +374,24 @@ def _wide_direct(st:FusedStage, b:torch.Tensor) -> torch.Tensor:
     y = F.conv1d(b, st.ww, st.bw, padding=st.ks // 2, groups=st.wide_groups)
     return y[..., 1:] if st.ks % 2 == 0 else y         # an even kernel: Keras' extra zero is on the right
 
-def _wide_taps(st:FusedStage, b:torch.Tensor) -> torch.Tensor:
-    "The same as one matrix product over the taps (for few input channels: the series itself in the first module), `(bs, models*3*nf, seq_len)`"
+def _wide_taps(st:FusedStage, b:torch.Tensor, buf=_fresh) -> torch.Tensor:
+    "The same as one matrix product over the taps (for few input channels: the series itself in the first module), `(bs, models*3*nf, seq_len)`; `buf(name, shape)` gives its output"
     bs, ci, L = b.shape; ks = st.ks
     cols = F.pad(b, same_padding(ks)).unfold(-1, ks, 1).transpose(1, 2).reshape(bs, L, ci * ks)   # (bs, seq_len, ci*ks)
-    return torch.baddbmm(st.bw[:, None], st.ww.view(1, -1, ci * ks).expand(bs, -1, -1), cols.transpose(1, 2).contiguous())
+    return torch.baddbmm(st.bw[:, None], st.ww.view(1, -1, ci * ks).expand(bs, -1, -1), cols.transpose(1, 2).contiguous(),
+                         out=buf('taps', (bs, st.ww.shape[0], L), b.dtype, b.device))
 
-def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int) -> torch.Tensor:
-    "The same through the FFT: `(bs, wide_groups, co, seq_len)`"
-    b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G
+def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int, buf=_fresh) -> torch.Tensor:
+    "The same through the FFT: `(bs, wide_groups, co, seq_len)`; `buf(name, shape, dtype, device)` gives the spectra's tensors"
+    b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G; cf, dev = torch.complex64, b.device
     left = same_padding(st.ks)[0]
     N = good_fft_size(L + max(left, st.ks - 1 - left)); fr = N // 2 + 1
     H = st.spectrum(N, left, budget); co = H.shape[-1]
-    X = torch.fft.rfft(b, n=N).view(bs, G, ci, fr).permute(3, 1, 0, 2).reshape(fr * G, bs, ci)
-    Y = torch.bmm(X, H).view(fr, G, bs, co)
+    Xf = torch.fft.rfft(b, n=N, out=buf('rfft', (bs, C, fr), cf, dev))
+    X = buf('X', (fr, G, bs, ci), cf, dev).copy_(Xf.view(bs, G, ci, fr).permute(3, 1, 0, 2))   # frequency-major
+    Y = torch.bmm(X.view(fr * G, bs, ci), H, out=buf('Y', (fr * G, bs, co), cf, dev)).view(fr, G, bs, co)
     Y[0] += st.bw.view(G, 1, co) * N                   # the shift, in the zero-frequency bin
-    return torch.fft.irfft(Y.permute(2, 1, 3, 0), n=N)[..., :L]
+    return torch.fft.irfft(Y.permute(2, 1, 3, 0), n=N)[..., :L]   # (irfft's `out=` measured slower: it computes, then copies)
 
 def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=96, relu_into:torch.Tensor|None=None) -> torch.Tensor:
     "The same through FFTs of `block` steps (overlap-save): segments of `block - ks + 1` outputs, `(bs, wide_groups, co, seq_len)`; with `relu_into` (that shape) their ReLU written there, segment by segment"
@@ -411,6 +417,37 @@ def fused_conv(bs:int, seq_len:int, device='cpu') -> str:
 def fused_batch(seq_len:int, steps:int=4096) -> int:
     "Series per chunk of the fused path: about `steps` time steps (of every member at once)"
     return max(1, steps // max(seq_len, 1))
+
+# %% ../nbs/10_engines.ipynb #08b456f7
+scratch_mb = 256   # Most memory each thread keeps in scratch buffers for the fused forward pass
+
+class _Scratch(threading.local):
+    "Each thread's reusable buffers for the fused forward pass on the CPU, by intermediate's name"
+    def __init__(self): self.bufs = {}
+
+    def __call__(self, name:str, shape:tuple, dtype=torch.float32, device='cpu') -> torch.Tensor:
+        "An uninitialised `shape` tensor in buffer `name` (grown if too small; a fresh tensor when the buffers would pass `scratch_mb`)"
+        n, b = math.prod(shape), self.bufs.get(name)
+        if b is None or b.numel() < n or b.dtype != dtype:
+            self.bufs.pop(name, None)                               # the old buffer goes before the new one is made
+            if self.nbytes() + n * dtype.itemsize > scratch_mb * 2**20: return _fresh(name, shape, dtype, device)
+            b = self.bufs[name] = torch.empty(n, dtype=dtype)
+        return b[:n].view(shape)
+
+    def nbytes(self) -> int: return sum(b.numel() * b.element_size() for b in self.bufs.values())
+
+_scratch = _Scratch()
+
+def release_scratch():
+    "Free the calling thread's scratch buffers of the fused forward pass"
+    _scratch.bufs.clear()
+
+def _maxpool3_into(x:torch.Tensor, into:torch.Tensor) -> torch.Tensor:
+    "`F.max_pool1d(x, 3, 1, 1)` written into `into` (x's shape, not x itself): each step's maximum with the step before, then with the step after"
+    torch.maximum(x[..., 1:], x[..., :-1], out=into[..., 1:]); into[..., 0] = x[..., 0]
+    torch.maximum(into[..., :-1], x[..., 1:], out=into[..., :-1])     # in place: each element reads only itself
+    return into
+
 
 # %% ../nbs/10_engines.ipynb #cbceb34b
 class FusedEnsemble:
@@ -452,29 +489,33 @@ class FusedEnsemble:
     ) -> torch.Tensor:
         "Each member's logits, stacked: `(models, bs, c_out)`"
         x = x.to(self.fc_w.dtype)                                                          # float32 (bfloat16 in a cast copy)
-        bs, _, L = x.shape; M = self.models
+        bs, _, L = x.shape; M = self.models; dev = x.device
+        buf = _scratch if dev.type == 'cpu' else _fresh                                    # this thread's buffers (CUDA's allocator keeps its own)
         if conv == 'auto': conv = fused_conv(bs, L, x.device)
         mask = None
         if lengths is not None:
             mask = step_mask(lengths.to(x.device), L)
             x = x.masked_fill(~mask, 0); keep = mask.to(x.dtype)
-        res = x
+        res, shortcuts = x, 0
         for d, st in enumerate(self.stages):
             nf = st.nf
-            b = x if st.wb is None else _conv1x1(x, st.wb, groups=st.groups)
-            out = x.new_empty(bs, M, 4 * nf, L); slot = out[:, :, :3 * nf]                 # each member's four branches; the wide ones
-            if st.wide_groups == 1 and b.shape[1] * st.ks <= 128 and x.device.type == 'cpu': w = _wide_taps(st, b)
-            elif conv == 'fft': w = _wide_fft(st, b, self.budget)
+            b = x if st.wb is None else _conv1x1(x, st.wb, groups=st.groups, into=buf('b', (bs, st.wb.shape[0], L), x.dtype, dev))
+            out = buf(f'out{d % 2}', (bs, M, 4 * nf, L), x.dtype, dev); slot = out[:, :, :3 * nf]   # each member's four branches; the wide ones
+            if st.wide_groups == 1 and b.shape[1] * st.ks <= 128 and x.device.type == 'cpu': w = _wide_taps(st, b, buf)
+            elif conv == 'fft': w = _wide_fft(st, b, self.budget, buf)
             elif conv == 'ols' and st.wide_groups == M: w = _wide_ols(st, b, self.budget, self.block, relu_into=slot)
             elif conv == 'ols': w = _wide_ols(st, b, self.budget, self.block)
             else: w = _wide_direct(st, b)
             if w is not slot: torch.clamp(w.reshape(bs, M, 3 * nf, L), min=0, out=slot)     # ReLU, into its slot
-            if mask is not None and d == 0: pool = F.max_pool1d(x.masked_fill(~mask, float('-inf')), 3, 1, 1).masked_fill_(~mask, 0)
-            else: pool = F.max_pool1d(x, 3, 1, 1)                                          # later inputs: ReLU outputs, zero when padded
-            p = _conv1x1(pool, st.wp, st.bp, st.groups)
+            into = buf('pool', x.shape, x.dtype, dev)
+            if mask is not None and d == 0: pool = _maxpool3_into(x.masked_fill(~mask, float('-inf')), into).masked_fill_(~mask, 0)
+            else: pool = _maxpool3_into(x, into)                                           # later inputs: ReLU outputs, zero when padded
+            p = _conv1x1(pool, st.wp, st.bp, st.groups, into=buf('p', (bs, st.wp.shape[0], L), x.dtype, dev))
             torch.clamp(p.view(bs, M, nf, L), min=0, out=out[:, :, 3 * nf:])
             x = out.view(bs, M * 4 * nf, L)
-            if st.ws is not None: x = res = _conv1x1(res, st.ws, st.bs, st.res_groups).add_(x).relu_()
+            if st.ws is not None:                                                          # two residual buffers: a shortcut reads the last one
+                into = buf(f'res{shortcuts % 2}', (bs, st.ws.shape[0], L), x.dtype, dev); shortcuts += 1
+                x = res = _conv1x1(res, st.ws, st.bs, st.res_groups, into=into).add_(x).relu_()
             if mask is not None: x.mul_(keep)                                               # zero at padded steps, for the next module
         if mask is None: feats = x.view(bs, M, -1, L).mean(-1).transpose(0, 1)              # (models, bs, 4*nf)
         else: feats = (x.view(bs, M, -1, L).sum(-1) / lengths.to(x)[:, None, None]).transpose(0, 1)   # over true steps
