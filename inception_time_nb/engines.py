@@ -15,9 +15,9 @@ from .network import InceptionNetwork, split_padding
 from .ensemble import InceptionTime
 
 # %% auto #0
-__all__ = ['scratch_mb', 'wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'bn_relu', 'fast_forward', 'bf16_supported',
-           'torch_threads', 'Engine', 'resolve_engine', 'fold_bn', 'FusedStage', 'fused_conv', 'fused_batch',
-           'release_scratch', 'FusedEnsemble', 'fused_model', 'inference_batch', 'engine_proba']
+__all__ = ['scratch_mb', 'scratch_min', 'wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'bn_relu', 'fast_forward',
+           'bf16_supported', 'torch_threads', 'Engine', 'resolve_engine', 'fold_bn', 'FusedStage', 'fused_conv',
+           'fused_batch', 'release_scratch', 'FusedEnsemble', 'fused_model', 'inference_batch', 'engine_proba']
 
 # %% ../nbs/10_engines.ipynb #a2f9a042
 def wide_weight(block) -> torch.Tensor:
@@ -352,9 +352,9 @@ class FusedStage:
         if size(H) <= budget: self.spectra[N, left] = H
         return H
 
-def _fresh(name:str, shape:tuple, dtype=torch.float32, device='cpu') -> torch.Tensor:
-    "A new uninitialised tensor for intermediate `name` (the default of the helpers' `buf`; `FusedEnsemble` passes its scratch instead)"
-    return torch.empty(shape, dtype=dtype, device=device)
+def _no_scratch(name:str, shape:tuple, dtype=torch.float32, device='cpu') -> None:
+    "No buffer for intermediate `name`: the operation makes its own output (the helpers' default `buf`; `FusedEnsemble` may pass its scratch instead)"
+    return None
 
 def _conv1x1(x:torch.Tensor, w:torch.Tensor, b:torch.Tensor|None=None, groups:int=1, many:int=32, into:torch.Tensor|None=None) -> torch.Tensor:
     "A (grouped) 1x1 convolution with bias `b`: one batched matrix product (one per group for `many` series or more), or a product of broadcasts for one input channel; written into `into` (contiguous, `(bs, co, L)`) if given"
@@ -374,22 +374,23 @@ def _wide_direct(st:FusedStage, b:torch.Tensor) -> torch.Tensor:
     y = F.conv1d(b, st.ww, st.bw, padding=st.ks // 2, groups=st.wide_groups)
     return y[..., 1:] if st.ks % 2 == 0 else y         # an even kernel: Keras' extra zero is on the right
 
-def _wide_taps(st:FusedStage, b:torch.Tensor, buf=_fresh) -> torch.Tensor:
-    "The same as one matrix product over the taps (for few input channels: the series itself in the first module), `(bs, models*3*nf, seq_len)`; `buf(name, shape)` gives its output"
+def _wide_taps(st:FusedStage, b:torch.Tensor, buf=_no_scratch) -> torch.Tensor:
+    "The same as one matrix product over the taps (for few input channels: the series itself in the first module), `(bs, models*3*nf, seq_len)`; `buf(name, shape, dtype, device)` may give its output"
     bs, ci, L = b.shape; ks = st.ks
     cols = F.pad(b, same_padding(ks)).unfold(-1, ks, 1).transpose(1, 2).reshape(bs, L, ci * ks)   # (bs, seq_len, ci*ks)
     return torch.baddbmm(st.bw[:, None], st.ww.view(1, -1, ci * ks).expand(bs, -1, -1), cols.transpose(1, 2).contiguous(),
                          out=buf('taps', (bs, st.ww.shape[0], L), b.dtype, b.device))
 
-def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int, buf=_fresh) -> torch.Tensor:
-    "The same through the FFT: `(bs, wide_groups, co, seq_len)`; `buf(name, shape, dtype, device)` gives the spectra's tensors"
+def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int, buf=_no_scratch) -> torch.Tensor:
+    "The same through the FFT: `(bs, wide_groups, co, seq_len)`; `buf(name, shape, dtype, device)` may give the spectra's tensors"
     b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G; cf, dev = torch.complex64, b.device
     left = same_padding(st.ks)[0]
     N = good_fft_size(L + max(left, st.ks - 1 - left)); fr = N // 2 + 1
     H = st.spectrum(N, left, budget); co = H.shape[-1]
     Xf = torch.fft.rfft(b, n=N, out=buf('rfft', (bs, C, fr), cf, dev))
-    X = buf('X', (fr, G, bs, ci), cf, dev).copy_(Xf.view(bs, G, ci, fr).permute(3, 1, 0, 2))   # frequency-major
-    Y = torch.bmm(X.view(fr * G, bs, ci), H, out=buf('Y', (fr * G, bs, co), cf, dev)).view(fr, G, bs, co)
+    X, into = Xf.view(bs, G, ci, fr).permute(3, 1, 0, 2), buf('X', (fr, G, bs, ci), cf, dev)   # frequency-major
+    X = X.reshape(fr * G, bs, ci) if into is None else into.copy_(X).view(fr * G, bs, ci)
+    Y = torch.bmm(X, H, out=buf('Y', (fr * G, bs, co), cf, dev)).view(fr, G, bs, co)
     Y[0] += st.bw.view(G, 1, co) * N                   # the shift, in the zero-frequency bin
     return torch.fft.irfft(Y.permute(2, 1, 3, 0), n=N)[..., :L]   # (irfft's `out=` measured slower: it computes, then copies)
 
@@ -419,18 +420,19 @@ def fused_batch(seq_len:int, steps:int=4096) -> int:
     return max(1, steps // max(seq_len, 1))
 
 # %% ../nbs/10_engines.ipynb #08b456f7
-scratch_mb = 256   # Most memory each thread keeps in scratch buffers for the fused forward pass
+scratch_mb = 256      # Most memory each thread keeps in scratch buffers for the fused forward pass
+scratch_min = 65_536  # Smallest batch that uses them, series x steps x members x filters: module outputs of 1 MB (4 series of 100 steps for the paper's ensemble)
 
 class _Scratch(threading.local):
     "Each thread's reusable buffers for the fused forward pass on the CPU, by intermediate's name"
     def __init__(self): self.bufs = {}
 
     def __call__(self, name:str, shape:tuple, dtype=torch.float32, device='cpu') -> torch.Tensor:
-        "An uninitialised `shape` tensor in buffer `name` (grown if too small; a fresh tensor when the buffers would pass `scratch_mb`)"
+        "An uninitialised `shape` tensor in buffer `name` (grown if too small); None (the operation makes its own) when the buffers would pass `scratch_mb`"
         n, b = math.prod(shape), self.bufs.get(name)
         if b is None or b.numel() < n or b.dtype != dtype:
             self.bufs.pop(name, None)                               # the old buffer goes before the new one is made
-            if self.nbytes() + n * dtype.itemsize > scratch_mb * 2**20: return _fresh(name, shape, dtype, device)
+            if self.nbytes() + n * dtype.itemsize > scratch_mb * 2**20: return None
             b = self.bufs[name] = torch.empty(n, dtype=dtype)
         return b[:n].view(shape)
 
@@ -442,8 +444,9 @@ def release_scratch():
     "Free the calling thread's scratch buffers of the fused forward pass"
     _scratch.bufs.clear()
 
-def _maxpool3_into(x:torch.Tensor, into:torch.Tensor) -> torch.Tensor:
-    "`F.max_pool1d(x, 3, 1, 1)` written into `into` (x's shape, not x itself): each step's maximum with the step before, then with the step after"
+def _maxpool3_into(x:torch.Tensor, into:torch.Tensor|None) -> torch.Tensor:
+    "`F.max_pool1d(x, 3, 1, 1)` written into `into` (x's shape, not x itself; None: `max_pool1d`'s own output): each step's maximum with the step before, then with the step after"
+    if into is None: return F.max_pool1d(x, 3, 1, 1)
     torch.maximum(x[..., 1:], x[..., :-1], out=into[..., 1:]); into[..., 0] = x[..., 0]
     torch.maximum(into[..., :-1], x[..., 1:], out=into[..., :-1])     # in place: each element reads only itself
     return into
@@ -490,7 +493,8 @@ class FusedEnsemble:
         "Each member's logits, stacked: `(models, bs, c_out)`"
         x = x.to(self.fc_w.dtype)                                                          # float32 (bfloat16 in a cast copy)
         bs, _, L = x.shape; M = self.models; dev = x.device
-        buf = _scratch if dev.type == 'cpu' else _fresh                                    # this thread's buffers (CUDA's allocator keeps its own)
+        big = dev.type == 'cpu' and bs * L * M * self.stages[0].nf >= scratch_min   # CUDA's allocator keeps its own memory
+        buf = _scratch if big else _no_scratch                                             # this thread's buffers, for large batches
         if conv == 'auto': conv = fused_conv(bs, L, x.device)
         mask = None
         if lengths is not None:
@@ -500,7 +504,9 @@ class FusedEnsemble:
         for d, st in enumerate(self.stages):
             nf = st.nf
             b = x if st.wb is None else _conv1x1(x, st.wb, groups=st.groups, into=buf('b', (bs, st.wb.shape[0], L), x.dtype, dev))
-            out = buf(f'out{d % 2}', (bs, M, 4 * nf, L), x.dtype, dev); slot = out[:, :, :3 * nf]   # each member's four branches; the wide ones
+            out = buf(f'out{d % 2}', (bs, M, 4 * nf, L), x.dtype, dev)
+            if out is None: out = x.new_empty(bs, M, 4 * nf, L)
+            slot = out[:, :, :3 * nf]                                                      # each member's four branches; the wide ones
             if st.wide_groups == 1 and b.shape[1] * st.ks <= 128 and x.device.type == 'cpu': w = _wide_taps(st, b, buf)
             elif conv == 'fft': w = _wide_fft(st, b, self.budget, buf)
             elif conv == 'ols' and st.wide_groups == M: w = _wide_ols(st, b, self.budget, self.block, relu_into=slot)
