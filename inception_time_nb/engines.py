@@ -421,7 +421,7 @@ def fused_batch(seq_len:int, steps:int=4096) -> int:
 
 # %% ../nbs/10_engines.ipynb #08b456f7
 scratch_mb = 256      # Most memory each thread keeps in scratch buffers for the fused forward pass
-scratch_min = 65_536  # Smallest batch that uses them, series x steps x members x filters: module outputs of 1 MB (4 series of 100 steps for the paper's ensemble)
+scratch_min = 65_536  # Smallest batch that uses them, series x steps x members x filters: module outputs of 1 MiB (from 5 series of 100 steps for the paper's ensemble)
 
 class _Scratch(threading.local):
     "Each thread's reusable buffers for the fused forward pass on the CPU, by intermediate's name"
