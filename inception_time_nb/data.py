@@ -4,17 +4,18 @@
 
 # %% ../nbs/00_data.ipynb #4623a45f
 from __future__ import annotations
-import contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
+import collections, contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['MAX_ABS', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'outside_range', 'pad_series',
-           'interpolate_missing', 'check_like', 'class_order', 'encode_labels', 'decode_labels', 'parse_wide',
-           'read_wide_csv', 'LongData', 'parse_long', 'read_long_csv', 'Dataset', 'detect_format', 'read_csv',
-           'sample_data', 'parse_csv_text', 'iter_csv', 'read_ts', 'check_training', 'Scaler', 'synth_ts',
+__all__ = ['MAX_ABS', 'read_threads', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'outside_range',
+           'pad_series', 'interpolate_missing', 'check_like', 'class_order', 'encode_labels', 'decode_labels',
+           'parse_wide', 'read_wide_csv', 'LongData', 'parse_long', 'read_long_csv', 'Dataset', 'detect_format',
+           'read_csv', 'sample_data', 'parse_csv_text', 'iter_csv', 'read_ts', 'check_training', 'Scaler', 'synth_ts',
            'plot_series_per_class', 'atomic_write', 'Interrupted', 'raise_on_signals']
 
 # %% ../nbs/00_data.ipynb #76b58e1c
@@ -545,14 +546,13 @@ def _check_options(unequal_length, missing):
 _NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {'', 'NaN'})
 
 def _pd_read(block:bytes, ncol:int, na:list|None=None, **kw):
-    "pandas' C parser on a block of whole lines (blank lines skipped; NaN only in columns `na`); None when it refuses the block"
+    "pandas' C parser on a block of whole lines (blank lines skipped; NaN only in columns `na`); None when it refuses the block, or warns"
     kw = {'skip_blank_lines': True, **(dict(na_filter=True, keep_default_na=False, na_values={i: _NA_TEXT for i in na}) if na
                                        else dict(na_filter=False)), **kw}
-    try:
-        with warnings.catch_warnings(), np.errstate(all='ignore'):
-            warnings.simplefilter('ignore')
+    try:           # (no `warnings.catch_warnings` here: its filters are the process's, and blocks are parsed on several threads at once)
+        with np.errstate(all='ignore'):
             return pd.read_csv(io.BytesIO(block), header=None, names=range(ncol), index_col=False, engine='c', low_memory=False, **kw)
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OverflowError, IndexError): return None
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OverflowError, IndexError, Warning): return None
 
 def _pd_column(block:bytes, na:bool=False) -> np.ndarray|None:
     "Every value of a block without quotes, in file order, as float32: commas made line ends, so pandas converts one column, not one per time step"
@@ -719,14 +719,48 @@ def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool,
             X = interpolate_missing(X, unequal)[:, 0]
     return X, y
 
+# %% ../nbs/00_data.ipynb #52415472
+read_threads = None      # blocks of a CSV file parsed at once, each on its own thread (None: the CPUs this process may use, at most 4; 1: no threads)
+
+def _threads() -> int:
+    "The number of blocks parsed at once: `read_threads`, or the CPUs this process may use (at most 4)"
+    if read_threads is not None: return max(1, int(read_threads))
+    try: n = len(os.sched_getaffinity(0))
+    except AttributeError: n = os.cpu_count() or 1
+    return max(1, min(n, 4))
+
+def _ahead(jobs, threads:int|None=None, alone=lambda: False):
+    "Yield `(item, fn(*args))` for each `(item, fn, args)` of `jobs`, in order, with up to `threads` of them running at once on worker threads"
+    threads = _threads() if threads is None else threads
+    pending, pool, held, it, err = collections.deque(), None, None, iter(jobs), None
+    try:
+        while True:
+            try: job = next(it)                     # taken in this thread: its arguments may come from results already yielded
+            except StopIteration: break
+            except BaseException as e: err = e; break   # (raised below, after the results of the jobs before it)
+            if pool is None:
+                if threads < 2 or alone(): yield job[0], job[1](*job[2]); continue
+                if held is None: held = job; continue        # the pool starts with a second job
+                pool = ThreadPoolExecutor(threads, thread_name_prefix='inception_time_nb-read')
+                pending.append((held[0], pool.submit(held[1], *held[2]))); held = None
+            pending.append((job[0], pool.submit(job[1], *job[2])))
+            if len(pending) > threads: i0, f = pending.popleft(); yield i0, f.result()   # one more than threads: none idle while this thread takes a result
+        if held is not None: yield held[0], held[1](*held[2])
+        while pending: i0, f = pending.popleft(); yield i0, f.result()
+        if err is not None: raise err
+    finally:
+        for _, f in pending: f.cancel()
+        if pool is not None: pool.shutdown(wait=True)
+
 # %% ../nbs/00_data.ipynb #cc28bbbe
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1,
                  unequal:bool=False, missing:str='error'):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
     width, text_labels, nan_ok = None, False, unequal or missing != 'error'
-    for block, line0, ends in _line_blocks(t, nbytes, nlines, line):
-        res = (_fast_wide_nan(block, labelled, width, text_labels, unequal, missing) if nan_ok else
-               _fast_wide(block, labelled, width, text_labels))
+    fast = functools.partial(_fast_wide_nan, unequal=unequal, missing=missing) if nan_ok else _fast_wide
+    jobs = (((block, line0, ends), fast, (block, labelled, width, text_labels))     # width and label kind as known when the block is taken
+            for block, line0, ends in _line_blocks(t, nbytes, nlines, line))
+    for (block, line0, ends), res in _ahead(jobs, alone=lambda: width is None):   # the first rows alone: they give the width
         if res is None:
             rows, lines = _text_rows(block, t.name, line0)
             if rows:
@@ -1037,9 +1071,8 @@ def _check_again(ids:list, lines:list, seen:_Seen, source):
                         "a sample's rows must be consecutive")
 
 def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, features:tuple|None, seen:_Seen,
-                unequal:bool=False, missing:str='error'):
-    "`(LongData, hashes of its sample ids)` for a block of whole samples: fast path first, the exact path (and its messages) on any doubt"
-    d = _fast_long(block, header, labelled, features, unequal, missing)
+                d:LongData|None, unequal:bool=False, missing:str='error'):
+    "`(LongData, hashes of its sample ids)` for a block of whole samples: `d`, the fast path's result, or the exact path (and its messages) when it is None"
     if d is None:
         rows, lines = _text_rows(block, source, line0)
         if not rows: return None
@@ -1052,11 +1085,14 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
     _trim()
     return d, h
 
-def _long_data(t:_Text, header:list, labelled:bool, nbytes:int|None=None, nlines:int|None=None, unequal:bool=False, missing:str='error'):
-    "Yield a `LongData` for each block of whole samples, refusing a sample that an earlier block had"
+def _long_data(t:_Text, header:list, labelled:bool, nbytes:int|None=None, nlines:int|None=None, unequal:bool=False, missing:str='error',
+               threads:int|None=None):
+    "Yield a `LongData` for each block of whole samples, refusing a sample that an earlier block had; fast paths on `threads` threads (see `_ahead`)"
     feats, seen = None, _Seen()
-    for block, line0 in _long_blocks(t, nbytes, nlines, line=2):
-        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, unequal, missing)
+    jobs = (((block, line0), _fast_long, (block, header, labelled, feats, unequal, missing))   # the features as known when the block is taken
+            for block, line0 in _long_blocks(t, nbytes, nlines, line=2))
+    for (block, line0), fast in _ahead(jobs, threads, alone=lambda: feats is None):         # the first sample alone: it gives the features
+        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, fast, unequal, missing)
         if r is None: continue
         d, h = r
         if feats is None: feats = (d.samples[0], sorted(d.features))
@@ -1216,7 +1252,7 @@ def iter_csv(path,
             ycols, _ = _long_header(header, t.name)
             if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
             n = 0
-            for d in _long_data(t, header, labelled, 1 << 40, chunk_rows, unequal_length, missing):
+            for d in _long_data(t, header, labelled, 1 << 40, chunk_rows, unequal_length, missing, threads=1):   # blocks are whole chunks here: one at a time
                 n += len(d.X)
                 yield Dataset(_trim_long(d.X, nan_ok), d.y, 'long', d.samples, d.classes, str(path))
             if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
