@@ -760,17 +760,18 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
     fast = functools.partial(_fast_wide_nan, unequal=unequal, missing=missing) if nan_ok else _fast_wide
     jobs = (((block, line0, ends), fast, (block, labelled, width, text_labels))     # width and label kind as known when the block is taken
             for block, line0, ends in _line_blocks(t, nbytes, nlines, line))
-    for (block, line0, ends), res in _ahead(jobs, alone=lambda: width is None):   # the first rows alone: they give the width
-        if res is None:
-            rows, lines = _text_rows(block, t.name, line0)
-            if rows:
-                X, y = parse_wide(rows, labelled, t.name, width=width, lines=lines, unequal_length=unequal, missing=missing)
-                res = X[:, 0], (list(y) if labelled else None)
-            else: res = np.empty((0, 0), np.float32), ([] if labelled else None)
-        if width is None and len(res[0]): width = res[0].shape[1] + labelled
-        if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
-        del block; _trim()            # pandas' buffers for the block, freed, go back to the OS instead of piling up
-        yield res + (ends,)
+    with contextlib.closing(_ahead(jobs, alone=lambda: width is None)) as results:   # the first rows alone: they give the width
+        for (block, line0, ends), res in results:      # (closed on an error: its threads end then, not when the traceback goes)
+            if res is None:
+                rows, lines = _text_rows(block, t.name, line0)
+                if rows:
+                    X, y = parse_wide(rows, labelled, t.name, width=width, lines=lines, unequal_length=unequal, missing=missing)
+                    res = X[:, 0], (list(y) if labelled else None)
+                else: res = np.empty((0, 0), np.float32), ([] if labelled else None)
+            if width is None and len(res[0]): width = res[0].shape[1] + labelled
+            if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
+            del block; _trim()            # pandas' buffers for the block, freed, go back to the OS instead of piling up
+            yield res + (ends,)
 
 # %% ../nbs/00_data.ipynb #06d058dd
 class _Labels:
@@ -1091,13 +1092,14 @@ def _long_data(t:_Text, header:list, labelled:bool, nbytes:int|None=None, nlines
     feats, seen = None, _Seen()
     jobs = (((block, line0), _fast_long, (block, header, labelled, feats, unequal, missing))   # the features as known when the block is taken
             for block, line0 in _long_blocks(t, nbytes, nlines, line=2))
-    for (block, line0), fast in _ahead(jobs, threads, alone=lambda: feats is None):         # the first sample alone: it gives the features
-        r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, fast, unequal, missing)
-        if r is None: continue
-        d, h = r
-        if feats is None: feats = (d.samples[0], sorted(d.features))
-        seen.add(h)
-        yield d
+    with contextlib.closing(_ahead(jobs, threads, alone=lambda: feats is None)) as results:   # the first sample alone: it gives the features
+        for (block, line0), fast in results:
+            r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, fast, unequal, missing)
+            if r is None: continue
+            d, h = r
+            if feats is None: feats = (d.samples[0], sorted(d.features))
+            seen.add(h)
+            yield d
 
 # %% ../nbs/00_data.ipynb #0d695e69
 def _header(t:_Text) -> list:
