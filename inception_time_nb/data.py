@@ -724,7 +724,10 @@ read_threads = None      # blocks of a CSV file parsed at once, each on its own 
 
 def _threads() -> int:
     "The number of blocks parsed at once: `read_threads`, or the CPUs this process may use (at most 4)"
-    if read_threads is not None: return max(1, int(read_threads))
+    if read_threads is not None:
+        if isinstance(read_threads, bool) or not isinstance(read_threads, (int, np.integer)) or read_threads < 1:
+            raise ValueError(f"read_threads: got {read_threads!r}; expected None (one thread per CPU, at most 4) or a whole number of threads, at least 1")
+        return int(read_threads)
     try: n = len(os.sched_getaffinity(0))
     except AttributeError: n = os.cpu_count() or 1
     return max(1, min(n, 4))
@@ -1253,10 +1256,20 @@ def iter_csv(path,
             header = _header(t)
             ycols, _ = _long_header(header, t.name)
             if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
-            n = 0
-            for d in _long_data(t, header, labelled, 1 << 40, chunk_rows, unequal_length, missing, threads=1):   # blocks are whole chunks here: one at a time
-                n += len(d.X)
-                yield Dataset(_trim_long(d.X, nan_ok), d.y, 'long', d.samples, d.classes, str(path))
+            per, parts, k, n = None, [], 0, 0           # samples a chunk, its pieces so far, their samples, all samples
+            def chunk():
+                X, samples = np.concatenate([p.X for p in parts]), np.concatenate([p.samples for p in parts])
+                y = np.concatenate([p.y for p in parts]) if labelled else None
+                return Dataset(_trim_long(X, nan_ok), y, 'long', samples, parts[0].classes, str(path))
+            for d in _long_data(t, header, labelled, None, None, unequal_length, missing):    # blocks of whole samples, as read_csv reads them
+                if per is None: per = max(1, chunk_rows // len(d.features))                     # every sample has one row per feature
+                a = 0
+                while a < len(d.X):
+                    b = a + min(per - k, len(d.X) - a)
+                    parts.append(LongData(d.X[a:b], None if d.y is None else d.y[a:b], d.samples[a:b], d.features, d.classes))
+                    k, n, a = k + b - a, n + b - a, b
+                    if k == per: yield chunk(); parts, k = [], 0
+            if k: yield chunk()
             if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
             return
         spell, out, ys, k, n, cap, parts = _Spellings(t.name), None, [], 0, 0, chunk_rows, []
