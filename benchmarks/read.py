@@ -2,7 +2,10 @@
 
 Files (made once, kept in --dir): a wide training CSV of 20,000 series x 500 steps with 10 classes
 (the shape in issue 17, about 90 MB of text), a long-format CSV of the same values (4,000 samples x
-5 features x 500 steps), and the wide data as `.npy` (X) and `.npz` (X, y).
+5 features x 500 steps), the wide file gzip-compressed (level 1: a compressed file's size is not known
+before it is read, so its blocks are kept and moved into one array at the end), and the wide data as
+`.npy` (X) and `.npz` (X, y). `iter_csv` streams the wide and the long file in chunks of 10,000 rows
+(19 MB of float32 a chunk); its rows' "array" is nothing kept, so their memory is the chunks in flight.
 
 Series of different lengths (issue 18): the same wide values with each row cut to a random length
 (250-500 steps, the rest left as empty cells or NaN, as in the UCR 2018 archive), read with
@@ -22,7 +25,7 @@ package now parses 512 KB blocks). With --previous, the reader of the
 
 Prints a table and writes benchmarks/results/read.json.
 """
-import json, platform, statistics, subprocess, sys, time
+import gzip, json, platform, statistics, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse
@@ -81,6 +84,12 @@ def make_files(d:Path, n:int, L:int, c_in:int=5, seed:int=0):
     np.save(npy, X); np.savez(npz, X=X, y=y)
     return wide, long, npy, npz
 
+def make_gz(f:Path) -> Path:
+    "`f` gzip-compressed (level 1), made once"
+    gz = f.with_name(f.name + '.gz')
+    if not gz.exists(): gz.write_bytes(gzip.compress(f.read_bytes(), compresslevel=1))
+    return gz
+
 def measure(paths:list, expr:str, imports:str='', block:int=0) -> dict:
     "One read in a fresh process"
     out = subprocess.run([sys.executable, '-c', RUN.format(paths=[str(p) for p in paths], expr=expr, imports=imports, block=block)],
@@ -102,17 +111,21 @@ def main(
     d = Path(dir)
     wide, long, npy, npz = make_files(d, n, seq_len)
     uwide, ulong = make_unequal(d, n, seq_len)
+    wgz = make_gz(wide)
     imports = ''
     readers = {  # name: (file, expression)
         'wide: package read_csv':           (wide, f"D.read_csv({str(wide)!r})"),
         'wide: pandas.read_csv float32':    (wide, f"pd.read_csv({str(wide)!r}, header=None, dtype='float32').to_numpy()"),
         'wide: package iter_csv (chunks)':  (wide, f"[c.X.shape for c in D.iter_csv({str(wide)!r}, labelled=True)] and np.zeros(1)"),
         'long: package read_csv':           (long, f"D.read_csv({str(long)!r})"),
+        'long: package iter_csv (chunks)':  (long, f"[c.X.shape for c in D.iter_csv({str(long)!r}, labelled=True)] and np.zeros(1)"),
         'long: pandas.read_csv float32':    (long, f"pd.read_csv({str(long)!r}, dtype='float32').to_numpy()"),
         'uneq wide: package read_csv':      (uwide, f"D.read_csv({str(uwide)!r}, unequal_length=True)"),
         'uneq wide: pandas.read_csv float32': (uwide, f"pd.read_csv({str(uwide)!r}, header=None, dtype='float32').to_numpy()"),
         'uneq long: package read_csv':      (ulong, f"D.read_csv({str(ulong)!r}, unequal_length=True)"),
         'uneq long: pandas.read_csv float32': (ulong, f"pd.read_csv({str(ulong)!r}, dtype='float32').to_numpy()"),
+        'wide gz: package read_csv':        (wgz, f"D.read_csv({str(wgz)!r})"),
+        'wide gz: pandas.read_csv float32': (wgz, f"pd.read_csv({str(wgz)!r}, header=None, dtype='float32').to_numpy()"),
         'npy: numpy.load':                  (npy, f"np.load({str(npy)!r})"),
         'npz: package read_csv (mapped)':   (npz, f"D.read_csv({str(npz)!r})"),
         'npz: package read_csv + copy':     (npz, f"np.array(D.read_csv({str(npz)!r}).X)"),
@@ -132,7 +145,7 @@ def main(
         rows.append(dict(reader=k, file=f.name, file_mb=f.stat().st_size / 2**20, seconds=statistics.median(r['seconds'] for r in rs),
                          peak_extra_mb=statistics.median(r['peak_extra'] for r in rs) / 2**20, array_mb=rs[0]['array'] / 2**20,
                          shape=rs[0]['shape'], runs=[round(r['seconds'], 3) for r in rs]))
-    fmts = ('wide', 'long', 'uneq wide', 'uneq long')
+    fmts = ('wide', 'long', 'uneq wide', 'uneq long', 'wide gz')
     ref = {fmt: next(r['seconds'] for r in rows if r['reader'] == f'{fmt}: pandas.read_csv float32') for fmt in fmts}
     print(f"{'reader':42} {'file MB':>8} {'seconds':>8} {'x pandas':>9} {'peak+ MB':>9} {'array MB':>9} {'over MB':>8} {'goal MB':>8}")
     for r in rows:

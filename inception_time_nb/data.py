@@ -809,6 +809,16 @@ def _rows_array(t:_Text, rows:int, *shape) -> np.ndarray:
     try: return np.empty((rows,) + shape, np.float32)
     except MemoryError: return np.empty(((t.n_lines() or rows),) + shape, np.float32)
 
+def _gather(pieces:list, n:int) -> np.ndarray:
+    "The `n` rows of `pieces` (blocks of rows, NaN-padded to the widest) in one array, each piece freed once copied: the peak is the array and a few pieces, not two arrays"
+    X = np.empty((n,) + pieces[0].shape[1:-1] + (max(p.shape[-1] for p in pieces),), np.float32)   # (pages are taken as the rows are written)
+    j = 0
+    for k, p in enumerate(pieces):
+        X[j:j+len(p), ..., :p.shape[-1]] = p; X[j:j+len(p), ..., p.shape[-1]:] = np.nan
+        j += len(p); pieces[k] = p = None
+        _trim()
+    return X
+
 def _first_rows(X:np.ndarray, n:int) -> np.ndarray:
     "The first `n` rows of `X`, in its own memory: the allocation shrinks in place (no copy); a view is copied"
     if n == len(X): return X
@@ -835,10 +845,7 @@ def _read_wide(t:_Text, labelled:bool, unequal:bool=False, missing:str='error'):
         if nan_ok: m = max(m, _width(Xb))
         i += k
     if i == 0: raise DataError(f"{t.name}: the file is empty; expected one series per row")
-    if nmax is None:
-        X = np.full((i, max(p.shape[1] for p in pieces)), np.nan, np.float32)
-        j = 0
-        for p in pieces: X[j:j+len(p), :p.shape[1]] = p; j += len(p)
+    if nmax is None: X = _gather(pieces, i)
     X = _first_rows(X, i)
     if nan_ok: X = _narrow(np.ascontiguousarray(X), m)
     return X[:, None, :], ys.array(t.name) if labelled else None
@@ -1143,7 +1150,7 @@ def _read_long(t:_Text, labelled:bool|None, unequal:bool=False, missing:str='err
         if labelled: ys.append(d.y)
         del d
     if i == 0: raise DataError(f"{_where(t.name)}: a header but no rows")
-    X = np.concatenate(pieces) if nmax is None else _first_rows(X, i)
+    X = _gather(pieces, i) if nmax is None else _first_rows(X, i)
     y = np.concatenate(ys) if labelled else None
     return LongData(_trim_long(X, nan_ok), y, np.concatenate(ss), sorted(feats[1], key=_feature_key),
                     [header[c][2:] for c in ycols] or None)
