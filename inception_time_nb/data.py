@@ -1250,7 +1250,7 @@ def iter_csv(path,
 ):
     "Yield `Dataset`s of consecutive chunks of a wide or long CSV file (or a `.npy`/`.npz`/`.ts` file)"
     _check_options(unequal_length, missing)
-    fmt, nan_ok = detect_format(path), unequal_length or missing != 'error'
+    fmt = detect_format(path)
     if fmt in ('npy', 'npz'): yield from _iter_numpy(path, labelled, fmt, chunk_rows, unequal_length, missing); return
     if fmt == 'ts':
         d = read_ts(path, labelled, missing)
@@ -1259,43 +1259,49 @@ def iter_csv(path,
             yield Dataset(_trim_long(X.copy(), True), None if d.y is None else d.y[a:a+chunk_rows], 'wide', source=str(path))
         return
     with _Text(path) as t:
-        if fmt == 'long':
-            header = _header(t)
-            ycols, _ = _long_header(header, t.name)
-            if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
-            per, parts, k, n = None, [], 0, 0           # samples a chunk, its pieces so far, their samples, all samples
-            def chunk():
-                X, samples = np.concatenate([p.X for p in parts]), np.concatenate([p.samples for p in parts])
-                y = np.concatenate([p.y for p in parts]) if labelled else None
-                return Dataset(_trim_long(X, nan_ok), y, 'long', samples, parts[0].classes, str(path))
-            for d in _long_data(t, header, labelled, None, None, unequal_length, missing):    # blocks of whole samples, as read_csv reads them
-                if per is None: per = max(1, chunk_rows // len(d.features))                     # every sample has one row per feature
-                a = 0
-                while a < len(d.X):
-                    b = a + min(per - k, len(d.X) - a)
-                    parts.append(LongData(d.X[a:b], None if d.y is None else d.y[a:b], d.samples[a:b], d.features, d.classes))
-                    k, n, a = k + b - a, n + b - a, b
-                    if k == per: yield chunk(); parts, k = [], 0
-            if k: yield chunk()
-            if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
-            return
-        spell, out, ys, k, n, cap, parts = _Spellings(t.name), None, [], 0, 0, chunk_rows, []
-        def chunk():
-            X = out[:k] if not nan_ok else _join(parts)
-            return Dataset(X[:, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=str(path))
-        for X, y, ends in _wide_blocks(t, labelled, None, chunk_rows, unequal=unequal_length, missing=missing):   # blocks end at every chunk_rows lines
-            if len(X):
-                if nan_ok: parts.append(X)
-                else:
-                    if out is None: out = np.empty((min(cap, t.max_rows(X.shape[1] + labelled) or cap), X.shape[1]), np.float32)   # filled in place: no joining copy
-                    out[k:k+len(X)] = X
-                k += len(X); n += len(X)
-                if labelled: ys += y
-            if (ends or k == cap) and k:
-                yield chunk()
-                out, ys, k, parts = None, [], 0, []
-        if k: yield chunk()
-        if not n: raise DataError(f"{path}: the file is empty; expected one series per row")
+        yield from (_long_chunks if fmt == 'long' else _wide_chunks)(t, labelled, chunk_rows, unequal_length, missing)
+
+def _long_chunks(t:_Text, labelled:bool, chunk_rows:int, unequal:bool, missing:str):
+    "`iter_csv` of a long file: chunks of as many whole samples as `chunk_rows` rows hold (at least one), from `read_csv`'s blocks"
+    header = _header(t)
+    ycols, _ = _long_header(header, t.name)
+    if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
+    per, parts, k, n = None, [], 0, 0           # samples a chunk, its pieces so far, their samples, all samples
+    def chunk():
+        X, samples = np.concatenate([p.X for p in parts]), np.concatenate([p.samples for p in parts])
+        y = np.concatenate([p.y for p in parts]) if labelled else None
+        return Dataset(_trim_long(X, unequal or missing != 'error'), y, 'long', samples, parts[0].classes, t.name)
+    for d in _long_data(t, header, labelled, None, None, unequal, missing):    # blocks of whole samples, as read_csv reads them
+        if per is None: per = max(1, chunk_rows // len(d.features))           # every sample has one row per feature
+        a = 0
+        while a < len(d.X):
+            b = a + min(per - k, len(d.X) - a)
+            parts.append(LongData(d.X[a:b], None if d.y is None else d.y[a:b], d.samples[a:b], d.features, d.classes))
+            k, n, a = k + b - a, n + b - a, b
+            if k == per: yield chunk(); parts, k = [], 0
+    if k: yield chunk()
+    if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
+
+def _wide_chunks(t:_Text, labelled:bool, chunk_rows:int, unequal:bool, missing:str):
+    "`iter_csv` of a wide file: chunks of `chunk_rows` rows, each filled in place from the blocks (or NaN-padded to its own longest series)"
+    nan_ok = unequal or missing != 'error'
+    spell, out, ys, k, n, cap, parts = _Spellings(t.name), None, [], 0, 0, chunk_rows, []
+    def chunk():
+        X = out[:k] if not nan_ok else _join(parts)
+        return Dataset(X[:, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=t.name)
+    for X, y, ends in _wide_blocks(t, labelled, None, chunk_rows, unequal=unequal, missing=missing):   # blocks end at every chunk_rows lines
+        if len(X):
+            if nan_ok: parts.append(X)
+            else:
+                if out is None: out = np.empty((min(cap, t.max_rows(X.shape[1] + labelled) or cap), X.shape[1]), np.float32)   # filled in place: no joining copy
+                out[k:k+len(X)] = X
+            k += len(X); n += len(X)
+            if labelled: ys += y
+        if (ends or k == cap) and k:
+            yield chunk()
+            out, ys, k, parts = None, [], 0, []
+    if k: yield chunk()
+    if not n: raise DataError(f"{t.name}: the file is empty; expected one series per row")
 
 def _join(parts:list) -> np.ndarray:
     "Blocks of NaN-padded rows `(k_i, w_i)` as one array, padded to its longest series"
