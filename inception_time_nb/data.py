@@ -297,6 +297,8 @@ def _trimmer(every:int=8):
     return lambda: f(0) if next(calls) % every == 0 else None     # ~3 ms a call with a large heap: not after every block
 _trim = _trimmer()
 
+_NOT_A_FILE = "{}: not a regular file (a pipe or a device); expected a file on disk (the readers look at a file more than once: save the data to a file first)"
+
 class _Text:
     "A CSV source as bytes, after any UTF-8 byte-order mark: a file (a path; plain or gzip-compressed) or `bytes` of text"
     def __init__(self, src, name=None):
@@ -306,6 +308,7 @@ class _Text:
             path = self.path = Path(src)
             if not path.exists(): raise DataError(f"{path}: no such file")
             if path.is_dir(): raise DataError(f"{path}: is a directory; expected a CSV file")
+            if not path.is_file(): raise DataError(_NOT_A_FILE.format(path))
             try: self.f = open(path, 'rb')
             except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror})") from None
             self.gz = self.f.read(2) == b'\x1f\x8b'
@@ -1194,6 +1197,7 @@ def detect_format(path) -> str:
     path = Path(path)
     if not path.exists(): raise DataError(f"{path}: no such file")
     if path.is_dir(): raise DataError(f"{path}: is a directory; expected a CSV file")
+    if not path.is_file(): raise DataError(_NOT_A_FILE.format(path))
     try:
         with open(path, 'rb') as f: magic = f.read(6)
     except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror})") from None
