@@ -460,12 +460,14 @@ def _text_rows(block:bytes, source, line0:int=1):
 # %% ../nbs/00_data.ipynb #1c85a931
 _RAGGED = "all series must have the same length (series of different lengths: unequal_length=True, --unequal-length)"
 
-def _check_rows(rows, fname, row0=0, lines=None, unequal:bool=False):
-    "Check that `rows` (lists of cells) are non-empty and all as long as the first one (the longest with `unequal`)"
+def _check_rows(rows, fname, row0=0, lines=None, unequal:bool=False, width:int|None=None):
+    "Check that `rows` (lists of cells) are non-empty and all as long as the first one, which is as long as `width` (the rows before them) if given; the longest with `unequal`"
     if not rows: raise DataError(f"{_where(fname)}: the file is empty; expected one series per row")
     lines = lines or range(row0 + 1, row0 + 1 + len(rows))
     if unequal: return max(len(r) for r in rows)
     n = len(rows[0])
+    if width is not None and n != width:          # the first row first: a long row at a block's start is the one named, not the row after it
+        raise DataError(f"{_where(fname, lines[0])}: {n} values, but earlier rows have {width}; {_RAGGED}")
     for r, cells in enumerate(rows):
         if len(cells) != n: raise DataError(f"{_where(fname, lines[r])}: {len(cells)} values, but row {lines[0]} has {n}; {_RAGGED}")
     return n
@@ -512,9 +514,7 @@ def parse_wide(rows:list, labelled:bool=True, source='input', row0:int=0, width:
     lines = lines or list(range(row0 + 1, row0 + 1 + len(rows)))
     if rows and (sep := _separator(rows[0])):
         raise DataError(f"{_where(source, lines[0])}: one value with {sep!r} in it; expected values separated by commas")
-    n = _check_rows(rows, source, lines=lines, unequal=unequal_length)
-    if width is not None and n != width and not unequal_length:
-        raise DataError(f"{_where(source, lines[0])}: {n} values, but earlier rows have {width}; {_RAGGED}")
+    n = _check_rows(rows, source, lines=lines, unequal=unequal_length, width=width)   # (a block after the first: the width of the rows before it)
     if width is None and len(rows) == 1 and n > labelled and all(_as_float(c) is None for c in rows[0][labelled:]):
         raise DataError(f"{_where(source, lines[0])}: looks like a header ({', '.join(rows[0][:3])}, ...) with no rows after it; "
                         "expected one series per row, without a header")
@@ -548,14 +548,16 @@ def _check_options(unequal_length, missing):
 # %% ../nbs/00_data.ipynb #014c8571
 _NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {'', 'NaN'})
 
-def _pd_read(block:bytes, ncol:int, na:list|None=None, **kw):
-    "pandas' C parser on a block of whole lines (blank lines skipped; NaN only in columns `na`); None when it refuses the block, or warns"
+def _pd_read(block:bytes, ncol:int, na:list|None=None, exact:bool=False, **kw):
+    "pandas' C parser on a block of whole lines of `ncol` fields (blank lines skipped; NaN only in columns `na`; `exact`: counted already); None when it refuses the block, or warns"
     kw = {'skip_blank_lines': True, **(dict(na_filter=True, keep_default_na=False, na_values={i: _NA_TEXT for i in na}) if na
                                        else dict(na_filter=False)), **kw}
+    guard = b','.join([b'0'] * ncol) + b'\n' if ncol > 1 and not exact else b''   # a first line of `ncol` fields: a longer first line of the block is then an error, not a column dropped
     try:           # (no `warnings.catch_warnings` here: its filters are the process's, and blocks are parsed on several threads at once)
         with np.errstate(all='ignore'):
-            return pd.read_csv(io.BytesIO(block), header=None, names=range(ncol), index_col=False, engine='c', low_memory=False, **kw)
+            df = pd.read_csv(io.BytesIO(guard + block), header=None, names=range(ncol), index_col=False, engine='c', low_memory=False, **kw)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OverflowError, IndexError, Warning): return None
+    return df.iloc[1:].reset_index(drop=True) if guard else df
 
 def _pd_column(block:bytes, na:bool=False) -> np.ndarray|None:
     "Every value of a block without quotes, in file order, as float32: commas made line ends, so pandas converts one column, not one per time step"
@@ -634,7 +636,7 @@ def _fast_grid(block:bytes, ncol:int, lead:int=0):
     r, f = np.divmod(s[s < F], ncol)
     m[np.where(f < c, cm[np.minimum(r * c + f, len(cm) - 1)], nl[r])] = 10      # ...and every g-th separator a line end
     m[nl[-1] + 2 * (s[s >= F] - F + 1)] = 10
-    df = _pd_read(bytes(buf), g, dtype=np.float32)
+    df = _pd_read(bytes(buf), g, exact=True, dtype=np.float32)
     if df is None or df.shape != ((F + pad) // g, g): return None
     return df.to_numpy().reshape(-1)[:F].reshape(n, ncol), cells
 
