@@ -426,6 +426,10 @@ def _line_blocks(t:_Text, nbytes:int|None=None, nlines:int|None=None, line:int=1
         yield block, line, ends
         line += n
 
+def _lone_cr(block:bytes) -> bool:
+    "True when a `\\r` stands anywhere but before a line end: pandas would end a row there, so the exact path decides"
+    return b'\r' in block and b'\r' in block.replace(b'\r\n', b'')
+
 def _quote_row(block:bytes) -> int|None:
     "Index of the first line of `block` with an odd number of quotes (one that is never closed), or None"
     if b'"' not in block: return None
@@ -441,6 +445,14 @@ def _decode(block:bytes, source, line0:int) -> str:
         raise DataError(f"{_where(source, r)}: byte 0x{block[e.start]:02x} is not UTF-8; expected a UTF-8 text file "
                         "(Latin-1 or Windows-1252? save it as 'CSV UTF-8')") from None
 
+def _csv_problem(e:csv.Error) -> str:
+    "What Python's `csv` module refused, said for a user: a carriage return inside a row, a NUL byte, or the module's own words"
+    s = str(e)
+    if 'new-line character' in s:
+        return "a carriage return (\\r) inside the row; expected each row to end with \\n or \\r\\n (a file with mixed line ends? save it again)"
+    if 'NUL' in s: return "a NUL byte; expected UTF-8 text (is the file UTF-16, or not a CSV file?)"
+    return f"{s}; expected CSV text"
+
 def _text_rows(block:bytes, source, line0:int=1):
     "The exact (slow) path: rows of stripped cells of a block of whole lines, and the file row of each; blank lines skipped"
     q = _quote_row(block)
@@ -454,7 +466,7 @@ def _text_rows(block:bytes, source, line0:int=1):
         if l.strip(): keep.append(l.rstrip('\r')); lines.append(line0 + i)
     rd = csv.reader(keep)
     try: rows = [[c.strip() for c in r] for r in rd]
-    except csv.Error as e: raise DataError(f"{_where(source, lines[rd.line_num - 1])}: {e}; expected CSV text") from None
+    except csv.Error as e: raise DataError(f"{_where(source, lines[rd.line_num - 1])}: {_csv_problem(e)}") from None
     return rows, lines
 
 # %% ../nbs/00_data.ipynb #1c85a931
@@ -643,7 +655,7 @@ def _fast_grid(block:bytes, ncol:int, lead:int=0):
 def _fast_wide(block:bytes, labelled:bool, width:int|None, text_labels:bool=False):
     "Parse and check a block of a wide file the fast way: `(X (k, L), y list or None)`, or None when anything is off"
     if not block or block.isspace(): return np.empty((0, (width or 1) - labelled), np.float32), [] if labelled else None
-    if _quote_row(block) is not None: return None
+    if _quote_row(block) is not None or _lone_cr(block): return None
     if not block.isascii():
         try: block.decode('utf-8')
         except UnicodeDecodeError: return None
@@ -686,7 +698,7 @@ def _field_counts(block:bytes) -> np.ndarray:
 def _fast_wide_nan(block:bytes, labelled:bool, width:int|None, text_labels:bool, unequal:bool, missing:str):
     "The fast path when NaN may be read (`unequal` lengths, or values to fill): `(X (k, w), y)` with NaN padding, or None"
     if not block or block.isspace(): return np.empty((0, 0), np.float32), [] if labelled else None
-    if b'"' in block: return None
+    if b'"' in block or _lone_cr(block): return None
     if not block.isascii():
         try: block.decode('utf-8')
         except UnicodeDecodeError: return None
@@ -973,7 +985,7 @@ def _fast_long(block:bytes, header:list, labelled:bool, features:tuple|None, une
     ycols, xcols = _long_cols(tuple(header))
     nan_ok = unequal or missing != 'error'
     na = xcols if nan_ok else None
-    if _quote_row(block) is not None or (nan_ok and b'"' in block): return None
+    if _quote_row(block) is not None or (nan_ok and b'"' in block) or _lone_cr(block): return None
     if nan_ok and (_field_counts(block) != len(header)).any() and not unequal: return None
     if not block.isascii():
         try: block.decode('utf-8')

@@ -16,7 +16,7 @@ import waitress
 from waitress import wasyncore
 from waitress.task import ThreadedTaskDispatcher
 from fastcore.basics import patch
-from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths, outside_range
+from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths, outside_range, _csv_problem
 from .inference import format_predictions, load_model, read_options, length_range
 
 # %% auto #0
@@ -244,7 +244,7 @@ def _csv_rows(text:str, source:str) -> list:
     if line is not None:
         opened = '"' in (text.splitlines()[line:line + 1] or [''])[0]
         raise DataError(f"{source}, row {line + 1}: " + ("a quote opened here is never closed" if opened or err is None
-                        else f"{err}; expected numbers of a few characters per cell")) from None
+                        else _csv_problem(err))) from None
     while rows and not any(rows[-1]): rows.pop()
     if not rows: raise DataError(f"{source}: empty; expected CSV rows of series")
     return rows
