@@ -821,6 +821,8 @@ def _narrow(X:np.ndarray, m:int) -> np.ndarray:
         flat[a * m:b * m] = X[a:b, :m].reshape(-1).copy()       # rows only move to the front: what is read is never overwritten first
     return flat[:n * m].reshape(n, m)
 
+_GREW = "{}: more rows than the file's size when the read began can hold: the file grew while it was read; read it again once it is complete"
+
 def _rows_array(t:_Text, rows:int, *shape) -> np.ndarray:
     "`np.empty((rows, *shape))` for a bound on the rows: pages never written take no memory; if even the address space is short, the lines are counted"
     try: return np.empty((rows,) + shape, np.float32)
@@ -856,6 +858,7 @@ def _read_wide(t:_Text, labelled:bool, unequal:bool=False, missing:str='error'):
             if nmax is not None: X = _rows_array(t, nmax, wmax - labelled if nan_ok else Xb.shape[1])
         if X is None: pieces.append(Xb)
         else:
+            if i + k > len(X): raise DataError(_GREW.format(t.name))
             X[i:i+k, :Xb.shape[1]] = Xb
             if Xb.shape[1] < X.shape[1]: X[i:i+k, Xb.shape[1]:] = np.nan
         if labelled: ys.add(yb)
@@ -1162,6 +1165,7 @@ def _read_long(t:_Text, labelled:bool|None, unequal:bool=False, missing:str='err
         if nmax is None: pieces.append(d.X)
         else:
             if X is None: X = _rows_array(t, nmax // len(d.features) + 1, *d.X.shape[1:])
+            if i + len(d.X) > len(X): raise DataError(_GREW.format(t.name))
             X[i:i+len(d.X)] = d.X
         i += len(d.X); ss.append(d.samples)
         if labelled: ys.append(d.y)
