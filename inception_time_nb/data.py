@@ -1288,19 +1288,20 @@ def _long_chunks(t:_Text, labelled:bool, chunk_rows:int, unequal:bool, missing:s
     header = _header(t)
     ycols, _ = _long_header(header, t.name)
     if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
-    per, parts, k, n = None, [], 0, 0           # samples a chunk, its pieces so far, their samples, all samples
+    per, out, ids, k, n = None, None, [], 0, 0   # samples a chunk; its array, filled in place; its (samples, labels); samples in it; in all
     def chunk():
-        X, samples = np.concatenate([p.X for p in parts]), np.concatenate([p.samples for p in parts])
-        y = np.concatenate([p.y for p in parts]) if labelled else None
-        return Dataset(_trim_long(X, unequal or missing != 'error'), y, 'long', samples, parts[0].classes, t.name)
+        y = np.concatenate([p[1] for p in ids]) if labelled else None
+        return Dataset(_trim_long(_first_rows(out, k), unequal or missing != 'error'), y, 'long', np.concatenate([p[0] for p in ids]), classes, t.name)
     for d in _long_data(t, header, labelled, None, None, unequal, missing):    # blocks of whole samples, as read_csv reads them
-        if per is None: per = max(1, chunk_rows // len(d.features))           # every sample has one row per feature
+        if per is None: per, classes = max(1, chunk_rows // len(d.features)), d.classes   # every sample has one row per feature
         a = 0
         while a < len(d.X):
+            if out is None: out = np.empty((per,) + d.X.shape[1:], np.float32)    # no joining copy: a block's samples go in as it comes
             b = a + min(per - k, len(d.X) - a)
-            parts.append(LongData(d.X[a:b], None if d.y is None else d.y[a:b], d.samples[a:b], d.features, d.classes))
+            out[k:k + b - a] = d.X[a:b]
+            ids.append((d.samples[a:b], None if d.y is None else d.y[a:b]))
             k, n, a = k + b - a, n + b - a, b
-            if k == per: yield chunk(); parts, k = [], 0
+            if k == per: yield chunk(); out, ids, k = None, [], 0
     if k: yield chunk()
     if not n: raise DataError(f"{_where(t.name)}: a header but no rows")
 
