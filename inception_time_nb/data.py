@@ -297,7 +297,13 @@ def _trimmer(every:int=8):
     return lambda: f(0) if next(calls) % every == 0 else None     # ~3 ms a call with a large heap: not after every block
 _trim = _trimmer()
 
-_NOT_A_FILE = "{}: not a regular file (a pipe or a device); expected a file on disk (the readers look at a file more than once: save the data to a file first)"
+def _input_file(path) -> Path:
+    "`path` as a `Path`, or a `DataError` when it is missing, a folder, or not a regular file"
+    path = Path(path)
+    if not path.exists(): raise DataError(f"{path}: no such file")
+    if path.is_dir(): raise DataError(f"{path}: is a directory; expected a CSV file")
+    if not path.is_file(): raise DataError(f"{path}: not a regular file (a pipe or a device); expected a file on disk (the readers look at a file more than once: save the data to a file first)")
+    return path
 
 class _Text:
     "A CSV source as bytes, after any UTF-8 byte-order mark: a file (a path; plain or gzip-compressed) or `bytes` of text"
@@ -305,10 +311,7 @@ class _Text:
         self.name, self.path = str(name if name is not None else src), None
         if isinstance(src, bytes): self.f, self.gz = io.BytesIO(src), False
         else:
-            path = self.path = Path(src)
-            if not path.exists(): raise DataError(f"{path}: no such file")
-            if path.is_dir(): raise DataError(f"{path}: is a directory; expected a CSV file")
-            if not path.is_file(): raise DataError(_NOT_A_FILE.format(path))
+            path = self.path = _input_file(src)
             try: self.f = open(path, 'rb')
             except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror})") from None
             self.gz = self.f.read(2) == b'\x1f\x8b'
@@ -473,7 +476,7 @@ def _text_rows(block:bytes, source, line0:int=1):
 _RAGGED = "all series must have the same length (series of different lengths: unequal_length=True, --unequal-length)"
 
 def _check_rows(rows, fname, row0=0, lines=None, unequal:bool=False, width:int|None=None):
-    "Check that `rows` (lists of cells) are non-empty and all as long as the first one, which is as long as `width` (the rows before them) if given; the longest with `unequal`"
+    "The number of cells of `rows` (lists of cells), checked: none empty, all as long as the first, and the first as long as `width` (the rows of earlier blocks) when given; with `unequal`, the longest"
     if not rows: raise DataError(f"{_where(fname)}: the file is empty; expected one series per row")
     lines = lines or range(row0 + 1, row0 + 1 + len(rows))
     if unequal: return max(len(r) for r in rows)
@@ -828,12 +831,14 @@ def _rows_array(t:_Text, rows:int, *shape) -> np.ndarray:
     try: return np.empty((rows,) + shape, np.float32)
     except MemoryError: return np.empty(((t.n_lines() or rows),) + shape, np.float32)
 
-def _gather(pieces:list, n:int) -> np.ndarray:
-    "The `n` rows of `pieces` (blocks of rows, NaN-padded to the widest) in one array, each piece freed once copied: the peak is the array and a few pieces, not two arrays"
-    X = np.empty((n,) + pieces[0].shape[1:-1] + (max(p.shape[-1] for p in pieces),), np.float32)   # (pages are taken as the rows are written)
+def _gather(pieces:list, n:int, width:int|None=None) -> np.ndarray:
+    "The `n` rows of `pieces` (blocks of NaN-padded rows) in one array `width` steps long (default: the widest piece's), each piece freed once copied: the peak is the array and a few pieces, not two arrays"
+    w = max(p.shape[-1] for p in pieces) if width is None else width
+    X = np.empty((n,) + pieces[0].shape[1:-1] + (w,), np.float32)      # (pages are taken as the rows are written)
     j = 0
     for k, p in enumerate(pieces):
-        X[j:j+len(p), ..., :p.shape[-1]] = p; X[j:j+len(p), ..., p.shape[-1]:] = np.nan
+        c = min(w, p.shape[-1])                                          # (beyond `width`: padding only)
+        X[j:j+len(p), ..., :c] = p[..., :c]; X[j:j+len(p), ..., c:] = np.nan
         j += len(p); pieces[k] = p = None
         _trim()
     return X
@@ -1116,13 +1121,12 @@ def _long_chunk(block:bytes, line0:int, header:list, labelled:bool, source, feat
     _trim()
     return d, h
 
-def _long_data(t:_Text, header:list, labelled:bool, nbytes:int|None=None, nlines:int|None=None, unequal:bool=False, missing:str='error',
-               threads:int|None=None):
-    "Yield a `LongData` for each block of whole samples, refusing a sample that an earlier block had; fast paths on `threads` threads (see `_ahead`)"
+def _long_data(t:_Text, header:list, labelled:bool, unequal:bool=False, missing:str='error'):
+    "Yield a `LongData` for each block of whole samples, refusing a sample that an earlier block had; fast paths on `_ahead`'s threads"
     feats, seen = None, _Seen()
     jobs = (((block, line0), _fast_long, (block, header, labelled, feats, unequal, missing))   # the features as known when the block is taken
-            for block, line0 in _long_blocks(t, nbytes, nlines, line=2))
-    with contextlib.closing(_ahead(jobs, threads, alone=lambda: feats is None)) as results:   # the first sample alone: it gives the features
+            for block, line0 in _long_blocks(t, line=2))
+    with contextlib.closing(_ahead(jobs, alone=lambda: feats is None)) as results:   # the first sample alone: it gives the features
         for (block, line0), fast in results:
             r = _long_chunk(block, line0, header, labelled, t.name, feats, seen, fast, unequal, missing)
             if r is None: continue
@@ -1160,7 +1164,7 @@ def _read_long(t:_Text, labelled:bool|None, unequal:bool=False, missing:str='err
     if labelled and not ycols: raise DataError(f"{_where(t.name, 1)}: no y_* label columns; a training file needs them")
     nan_ok = unequal or missing != 'error'
     nmax, X, pieces, ys, ss, feats, i = t.max_rows(len(header)), None, [], [], [], None, 0
-    for d in _long_data(t, header, labelled, _BLOCK, None, unequal, missing):
+    for d in _long_data(t, header, labelled, unequal, missing):
         if feats is None: feats = (d.samples[0], sorted(d.features))
         if nmax is None: pieces.append(d.X)
         else:
@@ -1212,10 +1216,7 @@ class Dataset:
 # %% ../nbs/00_data.ipynb #f997a442
 def detect_format(path) -> str:
     "'long' when the file's first line starts with `sample,feature`, 'npy' or 'npz' for NumPy files, 'ts' for the `.ts` format, else 'wide'"
-    path = Path(path)
-    if not path.exists(): raise DataError(f"{path}: no such file")
-    if path.is_dir(): raise DataError(f"{path}: is a directory; expected a CSV file")
-    if not path.is_file(): raise DataError(_NOT_A_FILE.format(path))
+    path = _input_file(path)
     try:
         with open(path, 'rb') as f: magic = f.read(6)
     except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror})") from None
@@ -1292,7 +1293,7 @@ def _long_chunks(t:_Text, labelled:bool, chunk_rows:int, unequal:bool, missing:s
     def chunk():
         y = np.concatenate([p[1] for p in ids]) if labelled else None
         return Dataset(_trim_long(_first_rows(out, k), unequal or missing != 'error'), y, 'long', np.concatenate([p[0] for p in ids]), classes, t.name)
-    for d in _long_data(t, header, labelled, None, None, unequal, missing):    # blocks of whole samples, as read_csv reads them
+    for d in _long_data(t, header, labelled, unequal, missing):    # blocks of whole samples, as read_csv reads them
         if per is None: per, classes = max(1, chunk_rows // len(d.features)), d.classes   # every sample has one row per feature
         a = 0
         while a < len(d.X):
@@ -1310,7 +1311,7 @@ def _wide_chunks(t:_Text, labelled:bool, chunk_rows:int, unequal:bool, missing:s
     nan_ok = unequal or missing != 'error'
     spell, out, ys, k, n, cap, parts = _Spellings(t.name), None, [], 0, 0, chunk_rows, []
     def chunk():
-        X = out[:k] if not nan_ok else _join(parts)
+        X = out[:k] if not nan_ok else _gather(parts, k, max(_width(p) for p in parts))   # NaN-padded to the chunk's longest series
         return Dataset(X[:, None, :], np.array(spell(ys), dtype=object) if labelled else None, 'wide', source=t.name)
     for X, y, ends in _wide_blocks(t, labelled, None, chunk_rows, unequal=unequal, missing=missing):   # blocks end at every chunk_rows lines
         if len(X):
@@ -1325,15 +1326,6 @@ def _wide_chunks(t:_Text, labelled:bool, chunk_rows:int, unequal:bool, missing:s
             out, ys, k, parts = None, [], 0, []
     if k: yield chunk()
     if not n: raise DataError(f"{t.name}: the file is empty; expected one series per row")
-
-def _join(parts:list) -> np.ndarray:
-    "Blocks of NaN-padded rows `(k_i, w_i)` as one array, padded to its longest series"
-    m = max(_width(p) for p in parts)
-    out = np.full((sum(map(len, parts)), m), np.nan, np.float32)
-    i = 0
-    for p in parts:
-        w = min(m, p.shape[1]); out[i:i+len(p), :w] = p[:, :w]; i += len(p)
-    return out
 
 # %% ../nbs/00_data.ipynb #66ff104b
 def _npz_array(path:Path, z:zipfile.ZipFile, key:str) -> np.ndarray:
