@@ -17,7 +17,8 @@ from .ensemble import InceptionTime
 # %% auto #0
 __all__ = ['scratch_mb', 'scratch_min', 'wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'bn_relu', 'fast_forward',
            'bf16_supported', 'torch_threads', 'Engine', 'resolve_engine', 'fold_bn', 'FusedStage', 'fused_conv',
-           'fused_batch', 'release_scratch', 'FusedEnsemble', 'fused_model', 'inference_batch', 'engine_proba']
+           'ols_block', 'fused_batch', 'release_scratch', 'FusedEnsemble', 'fused_model', 'inference_batch',
+           'engine_proba']
 
 # %% ../nbs/10_engines.ipynb #a2f9a042
 def wide_weight(block) -> torch.Tensor:
@@ -405,7 +406,9 @@ def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=96, relu_into
     Y[0] += st.bw.view(G, 1, 1, co) * block
     y = torch.fft.irfft(Y.permute(2, 1, 4, 3, 0), n=block)[..., :V]                 # (bs, G, co, S, V)
     if relu_into is None: return y.reshape(bs, G, co, S * V)[..., :L]
-    for s in range(S): torch.clamp(y[..., s, :min(V, L - s * V)], min=0, out=relu_into[..., s * V:(s + 1) * V])   # no reshaping copy
+    full = L // V                                  # segments all of whose outputs are steps of the series: one ReLU for them all, no reshaping copy
+    if full: torch.clamp(y[..., :full, :], min=0, out=relu_into[..., :full * V].unflatten(-1, (full, V)))
+    if full < S: torch.clamp(y[..., full, :L - full * V], min=0, out=relu_into[..., full * V:])   # the last, cut at the series' end
     return relu_into
 
 # %% ../nbs/10_engines.ipynb #0397caa3
@@ -414,6 +417,12 @@ def fused_conv(bs:int, seq_len:int, device='cpu') -> str:
     if torch.device(device).type != 'cpu': return 'direct'
     if bs == 1 and seq_len <= 32: return 'direct'
     return 'ols' if (bs == 1 and seq_len >= 64) or (bs == 2 and seq_len >= 250) else 'fft'
+
+def ols_block(seq_len:int, ks:int=40) -> int:
+    "FFT length of the segments of `conv='ols'` for series of `seq_len` steps and a largest kernel of `ks` taps: a power of two, longer for longer series (as measured fastest)"
+    b = 64 if seq_len <= 150 else 128 if seq_len <= 700 else 256
+    while 3 * (b - ks + 1) < b: b *= 2      # each segment gives `b - ks + 1` outputs: at least a third of its length
+    return b
 
 def fused_batch(seq_len:int, steps:int=4096) -> int:
     "Series per chunk of the fused path: about `steps` time steps (of every member at once)"
@@ -458,10 +467,11 @@ class FusedEnsemble:
     def __init__(self,
         model:InceptionTime,   # The ensemble (its weights and running statistics are copied, folded)
         spectra_mb:float=256,  # Memory for the wide kernels' cached spectra, all modules together
-        block:int=96,          # FFT length of the segments of `conv='ols'` (more than the largest kernel)
+        block:int|None=None,   # FFT length of the segments of `conv='ols'` (more than the largest kernel; None: `ols_block` of each batch's length)
     ):
         nets = list(model.members); M = self.models = len(nets)
-        self.block = max(block, nets[0].blocks[0].kernel_sizes[0] + 1)
+        self.ks = nets[0].blocks[0].kernel_sizes[0]
+        self.block = None if block is None else max(block, self.ks + 1)
         self.budget = int(spectra_mb * 2**20) // max(len(nets[0].blocks), 1)
         self.stages, shared, res_groups = [], True, 1
         with torch.inference_mode(False), torch.no_grad():
@@ -484,18 +494,30 @@ class FusedEnsemble:
             self.fc_w = torch.stack([n.fc.weight for n in nets]).float().transpose(1, 2).contiguous()   # (models, 4*nf, c_out)
             self.fc_b = torch.stack([n.fc.bias for n in nets]).float()[:, None]                         # (models, 1, c_out)
 
+    def fft_fits(self, seq_len:int) -> bool:
+        "Whether every module's spectra for the whole-length FFT of `seq_len` steps fit its share of `spectra_mb` (else they are made again at every call)"
+        left = same_padding(self.ks)[0]
+        N = good_fft_size(seq_len + max(left, self.ks - 1 - left))
+        return all((N // 2 + 1) * st.ww.shape[0] * st.ww.shape[1] * 8 <= self.budget for st in self.stages)   # complex64: 8 bytes
+
+    def conv_for(self, bs:int, seq_len:int, device='cpu') -> str:
+        "The wide convolution of `conv='auto'`: `fused_conv`'s choice, but segments where the whole-length FFT's spectra would not stay cached"
+        conv = fused_conv(bs, seq_len, device)
+        return 'ols' if conv == 'fft' and not self.fft_fits(seq_len) else conv
+
     @torch.inference_mode()
     def __call__(self,
         x:torch.Tensor,                   # Batch (bs, c_in, seq_len), on the model's device
         lengths:torch.Tensor|None=None,   # True length of each series, int64 `(bs,)` (None: all `seq_len`)
-        conv:str='auto',                  # Wide convolutions: 'fft' (whole series), 'ols' (segments), 'direct' or 'auto' (`fused_conv`)
+        conv:str='auto',                  # Wide convolutions: 'fft' (whole series), 'ols' (segments), 'direct' or 'auto' (`conv_for`)
     ) -> torch.Tensor:
         "Each member's logits, stacked: `(models, bs, c_out)`"
         x = x.to(self.fc_w.dtype)                                                          # float32 (bfloat16 in a cast copy)
         bs, _, L = x.shape; M = self.models; dev = x.device
         big = dev.type == 'cpu' and bs * L * M * self.stages[0].nf >= scratch_min   # CUDA's allocator keeps its own memory
         buf = _scratch if big else _no_scratch                                             # this thread's buffers, for large batches
-        if conv == 'auto': conv = fused_conv(bs, L, x.device)
+        if conv == 'auto': conv = self.conv_for(bs, L, dev)
+        block = self.block or ols_block(L, self.ks)
         mask = None
         if lengths is not None:
             mask = step_mask(lengths.to(x.device), L)
@@ -509,8 +531,8 @@ class FusedEnsemble:
             slot = out[:, :, :3 * nf]                                                      # each member's four branches; the wide ones
             if st.wide_groups == 1 and b.shape[1] * st.ks <= 128 and x.device.type == 'cpu': w = _wide_taps(st, b, buf)
             elif conv == 'fft': w = _wide_fft(st, b, self.budget, buf)
-            elif conv == 'ols' and st.wide_groups == M: w = _wide_ols(st, b, self.budget, self.block, relu_into=slot)
-            elif conv == 'ols': w = _wide_ols(st, b, self.budget, self.block)
+            elif conv == 'ols' and st.wide_groups == M: w = _wide_ols(st, b, self.budget, block, relu_into=slot)
+            elif conv == 'ols': w = _wide_ols(st, b, self.budget, block)
             else: w = _wide_direct(st, b)
             if w is not slot: torch.clamp(w.reshape(bs, M, 3 * nf, L), min=0, out=slot)     # ReLU, into its slot
             into = buf('pool', x.shape, x.dtype, dev)
@@ -561,15 +583,38 @@ def inference_batch(seq_len:int, steps:int=32768, most:int=256) -> int:
     "Series per inference batch of the member-by-member path: about `steps` time steps, between 16 and `most` series"
     return max(16, min(most, steps // max(seq_len, 1)))
 
-def _chunks(x:torch.Tensor, bs:int):
-    "The order of the series and chunks `(xb, lengths)` of `bs` of them; NaN-padded `x`: sorted by length, each chunk trimmed to its longest (lengths None where all are full)"
+def _grid_len(n:int) -> int:
+    "`n` rounded up to one of 8 lengths per octave (at most an eighth more)"
+    step = 1 << max(0, n.bit_length() - 4)
+    return -(-n // step) * step
+
+def _sized(sl:list, size) -> list:
+    "Start of each chunk of series of sorted lengths `sl`, each as many as `size(its longest length)` allows (at least 1)"
+    starts, i, n = [], 0, len(sl)
+    while i < n:                               # the most series k whose longest, sl[i + k - 1], allows k: found by bisection
+        lo, hi = 1, max(1, min(n - i, size(sl[i])))
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if mid <= size(sl[i + mid - 1]): lo = mid
+            else: hi = mid - 1
+        starts.append(i); i += lo
+    return starts
+
+def _chunks(x:torch.Tensor, bs:int|None, grid:bool=False, size=None):
+    "The order of the series and chunks `(xb, lengths)` of `bs` of them; NaN-padded `x`: sorted by length, each chunk trimmed to its longest (with `grid`: `_grid_len` of it) and, where `bs` is None, of `size(its length)` series (lengths None where all are full)"
     x, lengths = split_padding(x)
-    if lengths is None: return None, ((x[i:i+bs], None) for i in range(0, len(x), bs))
+    if lengths is None:
+        bs = bs or size(x.shape[-1])
+        return None, ((x[i:i+bs], None) for i in range(0, len(x), bs))
     order = torch.argsort(lengths, stable=True)
-    def chunk(idx):
-        lb = lengths[idx]; L = int(lb.max())
+    fit = (lambda n: min(x.shape[-1], _grid_len(n))) if grid else (lambda n: n)
+    sl = [fit(n) for n in lengths[order].tolist()]
+    starts = list(range(0, len(x), bs)) if bs else _sized(sl, lambda n: size(n))
+    def chunk(a, b):
+        idx, L = order[a:b], sl[b - 1]
+        lb = lengths[idx]
         return x[idx, :, :L], (None if int(lb.min()) == L else lb)
-    return order, (chunk(order[i:i+bs]) for i in range(0, len(x), bs))
+    return order, (chunk(a, b) for a, b in zip(starts, starts[1:] + [len(x)]))
 
 def _to(t, dev): return None if t is None else t.to(dev)
 
@@ -583,7 +628,7 @@ def engine_proba(
     model:InceptionTime,       # The ensemble
     x,                         # Series (n, c_in, seq_len); NaN-padded at the end where lengths differ
     engine:Engine|None=None,   # The engine (default: the reference)
-    bs:int|None=None,          # Series per chunk (default: `fused_batch` or `inference_batch` of the longest)
+    bs:int|None=None,          # Series per chunk (default: on the fused path `fused_batch` of each chunk's longest, else `inference_batch` of the batch's)
 ) -> torch.Tensor:
     "Each member's class probabilities `(models, n, c_out)` computed by `engine` (default: the reference), `bs` series at a time"
     engine, dev = engine or Engine(), next(model.parameters()).device
@@ -591,8 +636,8 @@ def engine_proba(
         x = torch.as_tensor(x, dtype=torch.float32)
         if not len(x): return torch.empty(len(model), 0, model.c_out)
         if engine.name == 'fast' and engine.fused and engine.precision == 'fp32' and not engine.compile:
-            fz, bs = fused_model(model), bs or fused_batch(x.shape[-1])   # evaluation mode by construction: the model's mode is left alone
-            order, chunks = _chunks(x, bs)
+            fz = fused_model(model)                                        # evaluation mode by construction: the model's mode is left alone
+            order, chunks = _chunks(x, bs, grid=dev.type == 'cpu', size=fused_batch)   # (chunks of nearby lengths share their FFT spectra)
             return _unsort(torch.cat([fz(xb.to(dev), _to(lb, dev)).softmax(-1).cpu() for xb, lb in chunks], 1), order)
     was_training = model.training
     model.eval()
