@@ -20,6 +20,11 @@ the repetitions. Also the largest difference of the fused probabilities from the
 machine's load average at the start and the end (the 2 cores are shared: a load far above 2 slows
 everything, the reference's many small operations most, with 2 threads that wait on each other).
 
+`--ragged 29-361,200-500` also times NaN-padded requests (`--ragged_n` series of random lengths in each range, issue 18's
+representation) through an estimator fitted with `unequal_length=True`: the reference, the fused path with chunks sized for
+the longest series (`bs=fused_batch(longest)`, how every chunk was sized before issue 16's chunking by length), and the default
+(chunks sorted by length, each rounded up to one of 8 lengths per octave and sized by its own longest). Rows under `ragged`.
+
 `--extras` also measures, at 100 steps, bfloat16 (the fused network cast to bfloat16, direct convolutions) and
 `torch.compile` of the fused network, with their largest probability differences. Torch threads as the
 estimator uses them (PyTorch's default). Run under the benchmark lock:
@@ -27,6 +32,8 @@ estimator uses them (PyTorch's default). Run under the benchmark lock:
     flock /tmp/bench.lock python benchmarks/predict.py            # ~10 min on 2 busy cores
     flock /tmp/bench.lock python benchmarks/predict.py --reps 3 --lengths 100 --sizes 1,512 --out predict_100.json
     flock /tmp/bench.lock python benchmarks/predict.py --reps 3 --lengths 100 --extras
+    flock /tmp/bench.lock python benchmarks/predict.py --lengths 1000 --sizes 1,16,64 --out predict_1000.json
+    flock /tmp/bench.lock python benchmarks/predict.py --ragged 29-361,200-500
 
 Results go to benchmarks/results/predict.json (overwritten).
 """
@@ -67,9 +74,9 @@ def sample(fn, k:int) -> float:
     for _ in range(k): fn()
     return (time.perf_counter() - t) / k
 
-def bench_point(clf, L, n, reps, variants, ref_ms=None):
-    "Rows for each of `variants` (a dict that holds 'reference', or `ref_ms`: the reference's median measured in the pair before)"
-    X = synth_ts(n, seq_len=L, seed=1)[0]
+def bench_point(clf, L, n, reps, variants, ref_ms=None, X=None):
+    "Rows for each of `variants` (a dict that holds 'reference', or `ref_ms`: the reference's median measured in the pair before), on `X` (default: `n` synthetic series of `L` steps)"
+    X = synth_ts(n, seq_len=L, seed=1)[0] if X is None else X
     fns = {name: (lambda f=f: f(X)) for name, f in variants.items()}
     ref = fns['reference']() if 'reference' in fns else with_engine(clf, Engine('reference')).predict_proba(X)
     diffs = {name: float(np.abs(fn() - ref).max()) for name, fn in fns.items()}   # also the warm-up
@@ -82,6 +89,25 @@ def bench_point(clf, L, n, reps, variants, ref_ms=None):
     return [dict(seq_len=L, series=n, variant=name, ms=round(med[name] * 1e3, 3), series_s=round(n / med[name], 1),
                  vs_reference=round(ref_s / med[name], 2), max_abs_diff=diffs[name], calls_per_sample=ks[name],
                  samples_ms=[round(t * 1e3, 3) for t in ts[name]]) for name in fns]
+
+def ragged_set(n:int, lo:int, hi:int, seed:int) -> tuple:
+    "`n` synthetic series of random lengths `lo`..`hi`, NaN-padded to `hi` (issue 18's representation), and their labels"
+    X, y = synth_ts(n, seq_len=hi, c_out=3, seed=seed)
+    lens = np.random.default_rng(seed).integers(lo, hi + 1, n)
+    X = X.copy(); X[np.arange(hi)[None, None, :] >= lens[:, None, None]] = np.nan
+    return X, y
+
+def bench_ragged(lo:int, hi:int, n:int, reps:int) -> list:
+    "Rows for a NaN-padded request of `n` series of `lo`..`hi` steps: the reference, the fused path in chunks sized for the longest series (as before issue 16's chunking by length), and the default"
+    X, y = ragged_set(64, lo, hi, 0)
+    clf = InceptionTimeClassifier(epochs=1, seed=0, device='cpu', verbose=False, progress=False, unequal_length=True).fit(X, y)
+    fused = with_engine(clf, resolve_engine(seq_len=hi))
+    variants = {'reference': with_engine(clf, Engine('reference')).predict_proba,
+                'fused, chunks of the longest': lambda X: fused.predict_proba(X, bs=fused_batch(hi)),
+                'fused': fused.predict_proba}
+    rows = bench_point(clf, hi, n, reps, variants, X=ragged_set(n, lo, hi, 1)[0])
+    for r in rows: r['lengths'] = f'{lo}-{hi}'
+    return rows
 
 def cast(fz, dtype):
     "A copy of fused network `fz` with every weight in `dtype` (its spectra forgotten)"
@@ -127,19 +153,21 @@ def main(
     extras:bool=False,           # Also bfloat16 and torch.compile of the fused network (100 steps)
     out:str='predict.json',      # Result file in benchmarks/results (rewritten after every point)
     threads:int=0,               # Torch threads (0: PyTorch's default, as the estimator uses them)
+    ragged:str='',               # Also NaN-padded requests of random lengths, e.g. '29-361,200-500' (lo-hi, comma-separated)
+    ragged_n:int=256,            # Series per ragged request
 ):
     if threads: torch.set_num_threads(threads)
     info = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_name(), bf16_native=bf16_supported('cpu'),
                 reps=reps, models=5, filters=32, depth=6, started=datetime.now(timezone.utc).isoformat(timespec='seconds'),
                 loadavg_start=[round(v, 2) for v in os.getloadavg()])
     print(info, flush=True)
-    rows, extra = [], []
+    rows, extra, rag = [], [], []
     p = Path(__file__).parent/'results'/out
     p.parent.mkdir(exist_ok=True)
     def save(done=False):
         info['loadavg_end' if done else 'loadavg_now'] = [round(v, 2) for v in os.getloadavg()]
         if done: info.pop('loadavg_now', None); info['finished'] = datetime.now(timezone.utc).isoformat(timespec='seconds')
-        p.write_text(json.dumps(dict(info=info, rows=rows, extras=extra), indent=1))
+        p.write_text(json.dumps(dict(info=info, rows=rows, extras=extra, ragged=rag), indent=1))
     for L in [int(v) for v in lengths.split(',')]:
         clf = fitted(L)
         eng = resolve_engine(seq_len=L)
@@ -161,6 +189,12 @@ def main(
                       f"x{r['vs_reference']:5.2f} vs reference  max |dp| {r['max_abs_diff']:.1e}", flush=True)
             save()
         if extras and L == 100: extra = measure_extras(clf, reps)
+    for span in filter(None, ragged.split(',')):
+        lo, hi = (int(v) for v in span.split('-'))
+        for r in bench_ragged(lo, hi, ragged_n, reps):
+            rag.append(r)
+            print(f"lengths {lo}-{hi} n={ragged_n} {r['variant']:30s} {r['ms']:10.1f} ms  x{r['vs_reference']:5.2f} vs reference  max |dp| {r['max_abs_diff']:.1e}", flush=True)
+        save()
     save(done=True)
     shown = ['reference'] + (['members'] if members else []) + ['fused']
     print('\nms per request (x reference)')

@@ -395,7 +395,7 @@ def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int, buf=_no_scratch) -> tor
     Y[0] += st.bw.view(G, 1, co) * N                   # the shift, in the zero-frequency bin
     return torch.fft.irfft(Y.permute(2, 1, 3, 0), n=N)[..., :L]   # (irfft's `out=` measured slower: it computes, then copies)
 
-def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=96, relu_into:torch.Tensor|None=None) -> torch.Tensor:
+def _wide_ols(st:FusedStage, b:torch.Tensor, budget:int, block:int=64, relu_into:torch.Tensor|None=None) -> torch.Tensor:
     "The same through FFTs of `block` steps (overlap-save): segments of `block - ks + 1` outputs, `(bs, wide_groups, co, seq_len)`; with `relu_into` (that shape) their ReLU written there, segment by segment"
     b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G; ks = st.ks
     left = same_padding(ks)[0]; V = block - ks + 1; S = -(-L // V); fr = block // 2 + 1
@@ -609,7 +609,7 @@ def _chunks(x:torch.Tensor, bs:int|None, grid:bool=False, size=None):
     order = torch.argsort(lengths, stable=True)
     fit = (lambda n: min(x.shape[-1], _grid_len(n))) if grid else (lambda n: n)
     sl = [fit(n) for n in lengths[order].tolist()]
-    starts = list(range(0, len(x), bs)) if bs else _sized(sl, lambda n: size(n))
+    starts = list(range(0, len(x), bs)) if bs else _sized(sl, size)
     def chunk(a, b):
         idx, L = order[a:b], sl[b - 1]
         lb = lengths[idx]
