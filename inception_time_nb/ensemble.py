@@ -23,7 +23,7 @@ class InceptionTime(nn.Module):
         **kwargs,             # Passed to `InceptionNetwork`: filters, depth, ks, bottleneck, residual, ...
     ):
         super().__init__()
-        if models < 1: raise ValueError(f"models: got {models}; expected at least 1")
+        if isinstance(models, bool) or not isinstance(models, (int, np.integer)) or models < 1: raise ValueError(f"models: got {models!r}; expected an integer >= 1")
         self.c_in, self.c_out, self.kwargs = c_in, c_out, kwargs
         with torch.random.fork_rng(enabled=seed is not None):
             if seed is not None: torch.manual_seed(seed)

@@ -4,6 +4,7 @@
 
 # %% ../nbs/02_network.ipynb #e68fa16b
 from __future__ import annotations
+import numbers
 import torch
 from torch import nn
 from fastcore.basics import patch
@@ -50,6 +51,9 @@ class InceptionNetwork(nn.Module):
         bn_eps:float=1e-3,       # BatchNorm epsilon (Keras')
     ):
         super().__init__()
+        for name, v, least in (('c_in', c_in, 1), ('c_out', c_out, 1), ('filters', filters, 1), ('depth', depth, 1), ('bottleneck', bottleneck, 0)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < least:
+                raise ValueError(f"{name}: got {v!r}; expected an integer >= {least}")
         nf, bn = 4 * filters, dict(bn_momentum=bn_momentum, bn_eps=bn_eps)
         self.blocks = nn.ModuleList(InceptionModule(c_in if d == 0 else nf, filters, ks, bottleneck, **bn)
                                     for d in range(depth))
