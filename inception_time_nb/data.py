@@ -73,7 +73,9 @@ def _cell_error(s:str, where:str, last:bool=False, trailing:bool|None=None):
 
 def _in_range(A:np.ndarray) -> bool:
     "True when every value of `A` is a number within ±MAX_ABS (NaN fails both comparisons)"
-    return A.size == 0 or bool(A.min() >= -MAX_ABS and A.max() <= MAX_ABS)
+    if A.size == 0: return True
+    if A.dtype == np.float16: return bool(np.isfinite(A.min()) and np.isfinite(A.max()))   # every finite float16 is within ±MAX_ABS, which float16 cannot hold
+    return bool(A.min() >= -MAX_ABS and A.max() <= MAX_ABS)
 
 def _ends(nan:np.ndarray) -> np.ndarray:
     "One past the last value of each row of a NaN mask `(..., L)` (0 for a row of NaN)"
@@ -1221,7 +1223,7 @@ def detect_format(path) -> str:
         with open(path, 'rb') as f: magic = f.read(6)
     except OSError as e: raise DataError(f"{path}: cannot be read ({e.strerror})") from None
     if magic == b'\x93NUMPY': return 'npy'
-    if magic[:4] == b'PK\x03\x04': return 'npz'
+    if magic[:4] in (b'PK\x03\x04', b'PK\x05\x06'): return 'npz'      # a zip archive (the second: one with nothing in it)
     with _Text(path) as t:
         first = t.readline()
         while first and (not first.strip() or first.lstrip().startswith(b'#')): first = t.readline()
