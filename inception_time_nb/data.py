@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #4623a45f
 from __future__ import annotations
-import collections, contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, os, re, secrets, signal, threading, warnings, zipfile, zlib
+import collections, contextlib, csv, ctypes, functools, glob, gzip, itertools, importlib.resources, io, json, math, mmap, operator, os, re, secrets, signal, threading, warnings, zipfile, zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -301,6 +301,7 @@ _trim = _trimmer()
 
 def _input_file(path) -> Path:
     "`path` as a `Path`, or a `DataError` when it is missing, a folder, or not a regular file"
+    if not isinstance(path, (str, os.PathLike)): raise TypeError(f"path: got {path!r}; expected a file's path (str or pathlib.Path)")
     path = Path(path)
     if not path.exists(): raise DataError(f"{path}: no such file")
     if path.is_dir(): raise DataError(f"{path}: is a directory; expected a CSV file")
@@ -555,12 +556,18 @@ def read_wide_csv(path,
     missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
 ):
     "Read a wide CSV (no header; label first when `labelled`): `(X, y)` with `X` of shape `(n, 1, seq_len)`, `y` strings or None"
-    _check_options(unequal_length, missing)
+    _check_options(unequal_length, missing, labelled)
     with _Text(path) as t: return _read_wide(t, labelled, unequal_length, missing)
 
-def _check_options(unequal_length, missing):
+def _check_options(unequal_length, missing, labelled=False, chunk_rows=1):
+    "A `ValueError` for a reader's option that is not one it takes"
     if not isinstance(unequal_length, (bool, np.bool_)): raise ValueError(f"unequal_length: got {unequal_length!r}; expected True or False")
-    if missing not in ('error', 'interpolate'): raise ValueError(f"missing: got {missing!r}; expected 'error' or 'interpolate'")
+    if not isinstance(missing, str) or missing not in ('error', 'interpolate'): raise ValueError(f"missing: got {missing!r}; expected 'error' or 'interpolate'")
+    if not isinstance(labelled, (bool, np.bool_)):
+        raise ValueError(f"labelled: got {labelled!r}; expected True (training data: labels) or False")
+    try: ok = not isinstance(chunk_rows, (bool, np.bool_)) and operator.index(chunk_rows) >= 1
+    except TypeError: ok = False
+    if not ok: raise ValueError(f"chunk_rows: got {chunk_rows!r}; expected a whole number of rows, at least 1")
 
 # %% ../nbs/00_data.ipynb #014c8571
 _NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {'', 'NaN'})
@@ -1188,7 +1195,7 @@ def read_long_csv(path,
     missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
 ) -> LongData:
     "Read a long-format CSV (`sample,feature,[y_*,]x_*`); `labelled=None` follows the header"
-    _check_options(unequal_length, missing)
+    _check_options(unequal_length, missing, bool(labelled) if labelled is None else labelled)
     with _Text(path) as t:
         if t.path is not None and t.path.stat().st_size == 0:
             raise DataError(f"{_where(path)}: the file is empty; expected a header 'sample,feature,...'")
@@ -1236,7 +1243,7 @@ def read_csv(path,
     missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
 ) -> Dataset:
     "Read a training (`labelled`) or inference file: CSV in the wide or long format (optionally gzipped), `.npy`/`.npz`, or `.ts`"
-    _check_options(unequal_length, missing)
+    _check_options(unequal_length, missing, labelled)
     fmt = detect_format(path)
     if fmt in ('npy', 'npz'): return _read_numpy(path, labelled, fmt, unequal_length, missing)
     if fmt == 'ts': return read_ts(path, labelled, missing)
@@ -1257,7 +1264,7 @@ def sample_data(name:str='seed-univariate') -> Path:
 # %% ../nbs/00_data.ipynb #30d7ff56
 def parse_csv_text(text:str, labelled:bool=False, source:str='request', unequal_length:bool=False, missing:str='error') -> Dataset:
     "Read CSV text (wide or long format) with the same checks as `read_csv`"
-    _check_options(unequal_length, missing)
+    _check_options(unequal_length, missing, labelled)
     text = text.lstrip('\ufeff')
     if not text.strip(): raise DataError(f"{source}: empty; expected CSV rows of series")
     with _Text(text.encode('utf-8', 'surrogateescape'), source) as t:
@@ -1274,7 +1281,7 @@ def iter_csv(path,
     missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
 ):
     "Yield `Dataset`s of consecutive chunks of a wide or long CSV file (or a `.npy`/`.npz`/`.ts` file)"
-    _check_options(unequal_length, missing)
+    _check_options(unequal_length, missing, labelled, chunk_rows)
     fmt = detect_format(path)
     if fmt in ('npy', 'npz'): yield from _iter_numpy(path, labelled, fmt, chunk_rows, unequal_length, missing); return
     if fmt == 'ts':
@@ -1487,7 +1494,7 @@ def read_ts(path,
     missing:str='error',   # 'error': a `?` inside a series is refused; 'interpolate': filled linearly from its neighbours
 ) -> Dataset:
     "Read a `.ts` file (aeon, sktime, the UCR/UEA 2018 archive): series of any lengths, NaN-padded, and their labels"
-    _check_options(False, missing)
+    _check_options(False, missing, labelled)
     name = str(path)
     with _Text(path) as t:
         chunks = []
