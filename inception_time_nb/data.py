@@ -559,15 +559,21 @@ def read_wide_csv(path,
     _check_options(unequal_length, missing, labelled)
     with _Text(path) as t: return _read_wide(t, labelled, unequal_length, missing)
 
+def _whole(name:str, v, least:int=1, none_ok:bool=False, why:str='') -> int|None:
+    "`v` as an `int` (None stays None where `none_ok`); a `ValueError` naming option `name` unless `v` is a whole number >= `least`"
+    if v is None and none_ok: return None
+    try: ok = not isinstance(v, (bool, np.bool_)) and operator.index(v) >= least
+    except TypeError: ok = False
+    if not ok: raise ValueError(f"{name}: got {v!r}; expected {'None or ' if none_ok else ''}a whole number >= {least}{why}")
+    return operator.index(v)
+
 def _check_options(unequal_length, missing, labelled=False, chunk_rows=1):
     "A `ValueError` for a reader's option that is not one it takes"
     if not isinstance(unequal_length, (bool, np.bool_)): raise ValueError(f"unequal_length: got {unequal_length!r}; expected True or False")
     if not isinstance(missing, str) or missing not in ('error', 'interpolate'): raise ValueError(f"missing: got {missing!r}; expected 'error' or 'interpolate'")
     if not isinstance(labelled, (bool, np.bool_)):
         raise ValueError(f"labelled: got {labelled!r}; expected True (training data: labels) or False")
-    try: ok = not isinstance(chunk_rows, (bool, np.bool_)) and operator.index(chunk_rows) >= 1
-    except TypeError: ok = False
-    if not ok: raise ValueError(f"chunk_rows: got {chunk_rows!r}; expected a whole number of rows, at least 1")
+    _whole('chunk_rows', chunk_rows, why=' (rows a chunk)')
 
 # %% ../nbs/00_data.ipynb #014c8571
 _NA_TEXT = sorted({v for s in _MISSING if s for v in (s, s.lower(), s.upper(), s.capitalize(), s.title())} | {'', 'NaN'})
@@ -753,10 +759,7 @@ read_threads = None      # blocks of a CSV file parsed at once, each on its own 
 
 def _threads() -> int:
     "The number of blocks parsed at once: `read_threads`, or the CPUs this process may use (at most 4)"
-    if read_threads is not None:
-        if isinstance(read_threads, bool) or not isinstance(read_threads, (int, np.integer)) or read_threads < 1:
-            raise ValueError(f"read_threads: got {read_threads!r}; expected None (one thread per CPU, at most 4) or a whole number of threads, at least 1")
-        return int(read_threads)
+    if read_threads is not None: return _whole('read_threads', read_threads, why=' (threads; None: one per CPU, at most 4)')
     try: n = len(os.sched_getaffinity(0))
     except AttributeError: n = os.cpu_count() or 1
     return max(1, min(n, 4))

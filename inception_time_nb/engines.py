@@ -12,7 +12,8 @@ from torch import nn
 import torch.nn.functional as F
 from .inception import same_padding, step_mask, masked_batch_norm
 from .network import InceptionNetwork, split_padding
-from .ensemble import InceptionTime, _check_bs
+from .data import _whole
+from .ensemble import InceptionTime
 
 # %% auto #0
 __all__ = ['scratch_mb', 'scratch_min', 'wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'bn_relu', 'fast_forward',
@@ -631,7 +632,7 @@ def engine_proba(
     bs:int|None=None,          # Series per chunk (default: on the fused path `fused_batch` of each chunk's longest, else `inference_batch` of the batch's)
 ) -> torch.Tensor:
     "Each member's class probabilities `(models, n, c_out)` computed by `engine` (default: the reference), `bs` series at a time"
-    bs = _check_bs(bs, none_ok=True)
+    bs = _whole('bs', bs, none_ok=True, why=' (series a chunk; None: the default)')
     engine, dev = engine or Engine(), next(model.parameters()).device
     with torch.inference_mode():
         x = torch.as_tensor(x, dtype=torch.float32)

@@ -4,10 +4,10 @@
 
 # %% ../nbs/03_ensemble.ipynb #1fe972e3
 from __future__ import annotations
-import operator
 import numpy as np
 import torch
 from torch import nn
+from .data import _whole
 from .network import InceptionNetwork, split_padding
 
 # %% auto #0
@@ -24,7 +24,7 @@ class InceptionTime(nn.Module):
         **kwargs,             # Passed to `InceptionNetwork`: filters, depth, ks, bottleneck, residual, ...
     ):
         super().__init__()
-        if isinstance(models, bool) or not isinstance(models, (int, np.integer)) or models < 1: raise ValueError(f"models: got {models!r}; expected an integer >= 1")
+        _whole('models', models)
         self.c_in, self.c_out, self.kwargs = c_in, c_out, kwargs
         with torch.random.fork_rng(enabled=seed is not None):
             if seed is not None: torch.manual_seed(seed)
@@ -41,18 +41,10 @@ class InceptionTime(nn.Module):
     def __len__(self): return len(self.members)
 
 # %% ../nbs/03_ensemble.ipynb #aeb6d651
-def _check_bs(bs, none_ok:bool=False) -> int|None:
-    "`bs`, series per batch, as an `int`; a `ValueError` unless it is a whole number >= 1 (or None, where `none_ok`)"
-    if bs is None and none_ok: return None
-    try: ok = not isinstance(bs, bool) and operator.index(bs) >= 1
-    except TypeError: ok = False
-    if not ok: raise ValueError(f"bs: got {bs!r}; expected {'None (the default chunks) or ' if none_ok else ''}a whole number of series, at least 1")
-    return operator.index(bs)
-
 @torch.no_grad()
 def _eval_chunks(model:InceptionTime, x, bs:int, fn):
     "Apply `fn` to the stacked member logits of `x` in chunks of `bs`, in eval mode, on the model's device"
-    bs = _check_bs(bs)
+    bs = _whole('bs', bs, why=' (series a batch)')
     was_training, dev = model.training, next(model.parameters()).device
     model.eval()
     try:

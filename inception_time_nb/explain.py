@@ -6,8 +6,8 @@
 from __future__ import annotations
 import numpy as np
 import torch
-from .data import DataError, Dataset, to_3d, check_like, class_order, encode_labels
-from .ensemble import InceptionTime, _check_bs
+from .data import DataError, Dataset, to_3d, check_like, class_order, encode_labels, _whole
+from .ensemble import InceptionTime
 from .inception import step_mask
 from .network import split_padding
 from .inference import read_options
@@ -102,7 +102,7 @@ def class_activation_map(
     bs:int=256,     # Series per batch
 ) -> np.ndarray:
     "What every time step adds to the logit of the `target` class, averaged over the members: `(n, seq_len)`, NaN beyond a NaN-padded series' end"
-    ens, X, bs = *_cam_input(model, X), _check_bs(bs)
+    ens, X, bs = *_cam_input(model, X), _whole('bs', bs, why=' (series a batch)')
     c_out = ens.members[0].fc.out_features       # not `ens.c_out`: fine-tuning may have replaced the heads
     tgt = None if target is None else _target_index(model, target, len(X), c_out)
     was_training, dev = ens.training, next(ens.parameters()).device

@@ -4,11 +4,12 @@
 
 # %% ../nbs/01_inception.ipynb #c8b17d10
 from __future__ import annotations
-import math, numbers
+import math
 import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
+from .data import _whole
 
 # %% auto #0
 __all__ = ['same_padding', 'SameConv1d', 'glorot_bound', 'glorot_init_', 'InceptionModule', 'count_params', 'step_mask',
@@ -61,8 +62,7 @@ class InceptionModule(nn.Module):
         bn_eps:float=1e-3,       # BatchNorm epsilon (Keras' default)
     ):
         super().__init__()
-        if isinstance(ks, bool) or not isinstance(ks, numbers.Integral) or ks < 4:   # (smaller: a kernel of 0 taps)
-            raise ValueError(f"ks: got {ks!r}; expected an integer >= 4 (the kernels are ks, ks//2 and ks//4)")
+        _whole('ks', ks, 4, why=' (the kernels are ks, ks//2 and ks//4)')
         use_bottleneck = bottleneck > 0 and ni > 1
         self.bottleneck = nn.Conv1d(ni, bottleneck, 1, bias=False) if use_bottleneck else nn.Identity()
         nb = bottleneck if use_bottleneck else ni

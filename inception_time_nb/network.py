@@ -4,10 +4,10 @@
 
 # %% ../nbs/02_network.ipynb #e68fa16b
 from __future__ import annotations
-import numbers
 import torch
 from torch import nn
 from fastcore.basics import patch
+from .data import _whole
 from .inception import InceptionModule, glorot_init_, count_params, step_mask, masked_batch_norm
 
 # %% auto #0
@@ -52,8 +52,7 @@ class InceptionNetwork(nn.Module):
     ):
         super().__init__()
         for name, v, least in (('c_in', c_in, 1), ('c_out', c_out, 1), ('filters', filters, 1), ('depth', depth, 1), ('bottleneck', bottleneck, 0)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < least:
-                raise ValueError(f"{name}: got {v!r}; expected an integer >= {least}")
+            _whole(name, v, least)
         nf, bn = 4 * filters, dict(bn_momentum=bn_momentum, bn_eps=bn_eps)
         self.blocks = nn.ModuleList(InceptionModule(c_in if d == 0 else nf, filters, ks, bottleneck, **bn)
                                     for d in range(depth))
