@@ -1198,7 +1198,7 @@ def read_long_csv(path,
     missing:str='error',        # 'error', or 'interpolate': values missing inside a series are filled linearly
 ) -> LongData:
     "Read a long-format CSV (`sample,feature,[y_*,]x_*`); `labelled=None` follows the header"
-    _check_options(unequal_length, missing, bool(labelled) if labelled is None else labelled)
+    _check_options(unequal_length, missing, False if labelled is None else labelled)   # (None: the header decides)
     with _Text(path) as t:
         if t.path is not None and t.path.stat().st_size == 0:
             raise DataError(f"{_where(path)}: the file is empty; expected a header 'sample,feature,...'")

@@ -41,6 +41,10 @@ def good_fft_size(n:int) -> int:
         if m == 1: return n
         n += 1
 
+def _fft_len(L:int, ks:int, left:int) -> int:
+    "FFT length for a whole series of `L` steps and a kernel of `ks` taps with `left` of them before each output: no wrap-around, a `good_fft_size`"
+    return good_fft_size(L + max(left, ks - 1 - left))
+
 @functools.lru_cache(maxsize=64)
 def _tap_dft(ks:int, left:int, N:int, device:str):
     "Real DFT matrices of `ks` taps, tap k at `(left - k) mod N`: `D (ks, 2*fr)` gives a kernel's spectrum (real and imaginary parts interleaved); `E (2*fr, ks)` takes a spectrum back to the taps (the adjoint, for the gradient)"
@@ -60,7 +64,7 @@ class _FFTConv(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, left):
         bs, ci, L = x.shape; co, _, ks = w.shape
-        N = good_fft_size(L + max(left, ks - 1 - left)); fr = N // 2 + 1
+        N = _fft_len(L, ks, left); fr = N // 2 + 1
         D, _ = _tap_dft(ks, left, N, str(w.device))
         Ht = torch.view_as_complex((w.transpose(0, 1).reshape(ci * co, ks) @ D).view(ci * co, fr, 2))   # (ci*co, fr)
         H = _transpose(Ht, ci * co, fr).view(fr, ci, co)
@@ -387,7 +391,7 @@ def _wide_fft(st:FusedStage, b:torch.Tensor, budget:int, buf=_no_scratch) -> tor
     "The same through the FFT: `(bs, wide_groups, co, seq_len)`; `buf(name, shape, dtype, device)` may give the spectra's tensors"
     b = b.float(); bs, C, L = b.shape; G = st.wide_groups; ci = C // G; cf, dev = torch.complex64, b.device
     left = same_padding(st.ks)[0]
-    N = good_fft_size(L + max(left, st.ks - 1 - left)); fr = N // 2 + 1
+    N = _fft_len(L, st.ks, left); fr = N // 2 + 1
     H = st.spectrum(N, left, budget); co = H.shape[-1]
     Xf = torch.fft.rfft(b, n=N, out=buf('rfft', (bs, C, fr), cf, dev))
     X, into = Xf.view(bs, G, ci, fr).permute(3, 1, 0, 2), buf('X', (fr, G, bs, ci), cf, dev)   # frequency-major
@@ -497,8 +501,7 @@ class FusedEnsemble:
 
     def fft_fits(self, seq_len:int) -> bool:
         "Whether every module's spectra for the whole-length FFT of `seq_len` steps fit its share of `spectra_mb` (else they are made again at every call)"
-        left = same_padding(self.ks)[0]
-        N = good_fft_size(seq_len + max(left, self.ks - 1 - left))
+        N = _fft_len(seq_len, self.ks, same_padding(self.ks)[0])
         return all((N // 2 + 1) * st.ww.shape[0] * st.ww.shape[1] * 8 <= self.budget for st in self.stages)   # complex64: 8 bytes
 
     def conv_for(self, bs:int, seq_len:int, device='cpu') -> str:
