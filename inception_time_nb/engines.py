@@ -474,6 +474,9 @@ class FusedEnsemble:
         spectra_mb:float=256,  # Memory for the wide kernels' cached spectra, all modules together
         block:int|None=None,   # FFT length of the segments of `conv='ols'` (more than the largest kernel; None: `ols_block` of each batch's length)
     ):
+        if isinstance(spectra_mb, bool) or not isinstance(spectra_mb, (int, float)) or not 0 <= spectra_mb < math.inf:
+            raise ValueError(f"spectra_mb: got {spectra_mb!r}; expected a number of MB >= 0 (0: no spectra kept between calls)")
+        block = _whole('block', block, least=2, none_ok=True, why=' (FFT length of a segment; None: ols_block of the length)')
         nets = list(model.members); M = self.models = len(nets)
         self.ks = nets[0].blocks[0].kernel_sizes[0]
         self.block = None if block is None else max(block, self.ks + 1)
