@@ -1287,12 +1287,7 @@ def iter_csv(path,
     _check_options(unequal_length, missing, labelled, chunk_rows)
     fmt = detect_format(path)
     if fmt in ('npy', 'npz'): yield from _iter_numpy(path, labelled, fmt, chunk_rows, unequal_length, missing); return
-    if fmt == 'ts':
-        d = read_ts(path, labelled, missing)
-        for a in range(0, len(d), chunk_rows):
-            X = d.X[a:a+chunk_rows]
-            yield Dataset(_trim_long(X.copy(), True), None if d.y is None else d.y[a:a+chunk_rows], 'wide', source=str(path))
-        return
+    if fmt == 'ts': yield from _ts_chunks(path, labelled, missing, chunk_rows); return
     with _Text(path) as t:
         yield from (_long_chunks if fmt == 'long' else _wide_chunks)(t, labelled, chunk_rows, unequal_length, missing)
 
@@ -1498,49 +1493,72 @@ def read_ts(path,
 ) -> Dataset:
     "Read a `.ts` file (aeon, sktime, the UCR/UEA 2018 archive): series of any lengths, NaN-padded, and their labels"
     _check_options(False, missing, labelled)
-    name = str(path)
-    with _Text(path) as t:
-        chunks = []
-        while b := t.read(1 << 22): chunks.append(b)
-    lines = ((r, l) for r, l in enumerate(_decode(b''.join(chunks), name, 1).split('\n'), 1)
-             if l.strip() and not l.lstrip().startswith('#'))
-    tags = _ts_header(lines, name)
-    has_y = tags.get('classlabel', False)
-    if labelled and not has_y: raise DataError(f"{name}: no class labels (@classLabel true a b ... in the header); a training file needs them")
-    c_in = 1 if tags.get('univariate') else tags.get('dimensions')
-    classes = set(tags.get('classes', []))
-    series, ys, rows = [], [], []
+    return next(_ts_chunks(path, labelled, missing, None))      # one chunk of every series (or a `DataError`)
+
+def _ts_lines(t:_Text, name:str):
+    "`(row, line)` for the lines of a `.ts` source that are neither blank nor comments, decoded block by block (the file is never held whole)"
+    for block, line0, _ in _line_blocks(t):
+        for k, l in enumerate(_decode(block, name, line0).split('\n')):
+            if l.strip() and not l.lstrip().startswith('#'): yield line0 + k, l
+
+def _ts_series(lines, tags:dict, name:str, labelled:bool):
+    "`(series (c_in, L) NaN-padded, label or None, row)` for each data line of a `.ts` file, checked against the header"
+    has_y, c_in = tags.get('classlabel', False), 1 if tags.get('univariate') else tags.get('dimensions')
+    classes, first = set(tags.get('classes', [])), None
     for r, line in lines:
-        where = _where(name, r)
+        where, label = _where(name, r), None
         parts = line.strip().split(':')
         if has_y:
             if len(parts) < 2: raise DataError(f"{where}: no ':' before the label; expected dimensions separated by ':', then the label")
             label = parts.pop().strip()
             if label not in classes: raise DataError(f"{where}: label {label!r} is not one of the classes of @classLabel ({' '.join(tags['classes'])})")
-            ys.append(label)
         if c_in is None: c_in, first = len(parts), r
         if len(parts) != c_in:
             said = f"row {first} has {c_in}" if 'dimensions' not in tags and not tags.get('univariate') else f"the header says {c_in}"
             raise DataError(f"{where}: {len(parts)} dimension(s), but {said}; expected the same dimensions for every series")
         dims = [_ts_values(d, f"{where}, dimension {j + 1}") for j, d in enumerate(parts)]
-        L = max(len(d) for d in dims)
-        a = np.full((c_in, L), np.nan, np.float32)
+        a = np.full((c_in, max(len(d) for d in dims)), np.nan, np.float32)
         for j, d in enumerate(dims): a[j, :len(d)] = d
-        series.append(a); rows.append(r)
-    if not series: raise DataError(f"{name}: no series after @data")
+        yield a, (label if labelled else None), r
+
+def _ts_dataset(series:list, ys:list, rows:list, tags:dict, name:str, labelled:bool, missing:str, a:int=0, ref:tuple|None=None):
+    "`(Dataset, (steps, row))` of series `a`, `a+1`, ... of a `.ts` file, checked: lengths, the header's @equalLength and @seriesLength (`ref`: the steps and row of an earlier chunk's series)"
     X = pad_series(series, name)
     try: lengths = series_lengths(interpolate_missing(X, True, name) if missing == 'interpolate' else X, name)
-    except DataError as e: raise DataError(re.sub(r': series (\d+)', lambda m: f", row {rows[int(m[1])]} (series {m[1]})", str(e), count=1)) from None
+    except DataError as e:
+        raise DataError(re.sub(r': series (\d+)', lambda m: f", row {rows[int(m[1])]} (series {int(m[1]) + a})", str(e), count=1)) from None
     if missing == 'interpolate': X = interpolate_missing(X, True, name)
-    if tags.get('equallength') and lengths is not None and lengths.min() != lengths.max():
-        i, j = int(np.argmin(lengths)), int(np.argmax(lengths))
-        raise DataError(f"{_where(name, rows[i])}: {lengths[i]} time steps, but row {rows[j]} has {lengths[j]}, "
-                        "and the header says @equalLength true; expected series of one length")
-    L = X.shape[2] if lengths is None else int(lengths.max())
+    full = np.full(len(X), X.shape[2]) if lengths is None else lengths
+    if tags.get('equallength'):
+        i, j = int(np.argmin(full)), int(np.argmax(full))
+        if ref is not None and full[i] == full[j] != ref[0]: i, j = 0, None       # one length in the chunk, another before it
+        if j is None or full[i] != full[j]:
+            lj, rj = ref if j is None else (full[j], rows[j])
+            raise DataError(f"{_where(name, rows[i])}: {full[i]} time steps, but row {rj} has {lj}, "
+                            "and the header says @equalLength true; expected series of one length")
+    L = int(full.max())
     if tags.get('equallength') and tags.get('serieslength') not in (None, L):
         raise DataError(f"{name}: series of {L} time steps, but the header says @seriesLength {tags['serieslength']}")
-    y = np.array(ys, dtype=object) if labelled else None
-    return Dataset(X, y, 'wide', classes=tags.get('classes') if labelled else None, source=name)
+    d = Dataset(X, np.array(ys, dtype=object) if labelled else None, 'wide', classes=tags.get('classes') if labelled else None, source=name)
+    return d, (ref or (L, rows[int(np.argmax(full))]))
+
+def _ts_chunks(path, labelled:bool, missing:str, chunk_rows:int|None):
+    "`Dataset`s of `chunk_rows` consecutive series of a `.ts` file (None: all of them in one), each NaN-padded to its own longest"
+    name = str(path)
+    with _Text(path) as t:
+        lines = _ts_lines(t, name)
+        tags = _ts_header(lines, name)
+        if labelled and not tags.get('classlabel', False):
+            raise DataError(f"{name}: no class labels (@classLabel true a b ... in the header); a training file needs them")
+        got, ref, a = [], None, 0
+        for item in _ts_series(lines, tags, name, labelled):
+            got.append(item)
+            if chunk_rows is not None and len(got) == chunk_rows:
+                d, ref = _ts_dataset(*zip(*got), tags, name, labelled, missing, a, ref); a += len(got); got = []
+                yield d
+        if got: yield _ts_dataset(*zip(*got), tags, name, labelled, missing, a, ref)[0]
+        elif a == 0: raise DataError(f"{name}: no series after @data")
+
 
 # %% ../nbs/00_data.ipynb #7910d659
 def check_training(d:Dataset) -> Dataset:
