@@ -519,7 +519,8 @@ def _looks_like_header(rows, skip:int=0, nan_ok:bool=False):
     if len(rows) < 2: return False
     first, second = rows[0][skip:], rows[1][skip:]
     gap = (lambda s: nan_ok and _is_missing(s))
-    return any(_as_float(s) is None and not gap(s) for s in first) and all(_as_float(s) is not None or gap(s) for s in second)
+    return (any(_as_float(s) is None and not _is_missing(s) for s in first)     # a header names its columns: an empty or NA cell is a missing value
+            and all(_as_float(s) is not None or gap(s) for s in second))
 
 def _separator(cells) -> str|None:
     "The separator a one-column row seems to use instead of commas"
@@ -788,6 +789,11 @@ def _ahead(jobs, threads:int|None=None, alone=lambda: False):
         if pool is not None: pool.shutdown(wait=True)
 
 # %% ../nbs/00_data.ipynb #cc28bbbe
+def _numbered(v:np.ndarray) -> bool:
+    "True when a row's values are 0, 1, 2, ... or 1, 2, 3, ... (at least 8 of them, NaN padding aside): the column numbers of a header"
+    v = v[~np.isnan(v)] if v.dtype.kind == 'f' else v
+    return len(v) >= 8 and v[0] in (0, 1) and np.array_equal(v, np.arange(v[0], v[0] + len(v)))
+
 def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=None, line:int=1,
                  unequal:bool=False, missing:str='error'):
     "Yield `(X (k, seq_len), y list or None, ends_chunk)` for consecutive blocks of a wide file: fast path first, exact path on any doubt"
@@ -803,7 +809,12 @@ def _wide_blocks(t:_Text, labelled:bool, nbytes:int|None=None, nlines:int|None=N
                     X, y = parse_wide(rows, labelled, t.name, width=width, lines=lines, unequal_length=unequal, missing=missing)
                     res = X[:, 0], (list(y) if labelled else None)
                 else: res = np.empty((0, 0), np.float32), ([] if labelled else None)
-            if width is None and len(res[0]): width = res[0].shape[1] + labelled
+            if width is None and len(res[0]):
+                width = res[0].shape[1] + labelled
+                if _numbered(res[0][0]):
+                    warnings.warn(f"{_where(t.name, line0)}: {', '.join(f'{v:g}' for v in res[0][0, :3])}, ..., {res[0][0, -1]:g} look like a header, "
+                                  "the column numbers pandas writes (DataFrame.to_csv without header=False); read as a series, "
+                                  "but this format has no header row", DataWarning, stacklevel=2)
             if labelled and len(res[1]) and not text_labels: text_labels = _as_float(res[1][0]) is None   # then skip the numeric try
             del block; _trim()            # pandas' buffers for the block, freed, go back to the OS instead of piling up
             yield res + (ends,)
@@ -919,6 +930,16 @@ def _long_header(header, path):
                         f"columns {header[j]!r} and {name!r} (columns {j+1} and {i+1}) name the same number")
                 raise DataError(f"{_where(path, 1)}: {what}; every y_* class and x_* time step must be named once")
             seen[key] = i
+    steps = [_as_float(header[i][2:]) for i in xcols]
+    if all(v is not None and math.isfinite(v) for v in steps):          # numbered steps: read in the order of their numbers
+        if all(v == int(v) for v in steps):
+            have = {int(v) for v in steps}
+            lo, hi = min(have), max(have)
+            if hi - lo + 1 != len(have):
+                gap = next(k for k in range(lo, hi) if k not in have)
+                raise DataError(f"{_where(path, 1)}: no column x_{gap} (x_{lo} to x_{hi} with a gap); expected one x_* column "
+                                "for every time step, numbered without gaps")
+        xcols = [i for _, i in sorted(zip(steps, xcols))]
     return ycols, xcols
 
 # %% ../nbs/00_data.ipynb #e3994e3e
@@ -1377,7 +1398,7 @@ def _check_array(X:np.ndarray, name:str, values:int=1 << 20, unequal:bool=False,
     src = X
     if X.ndim == 2: X = X[:, None, :]
     if X.ndim != 3: raise DataError(f"{name}: X has shape {X.shape}; expected (n, seq_len) or (n, c_in, seq_len)")
-    if X.shape[0] == 0 or X.shape[2] == 0: raise DataError(f"{name}: X has shape {X.shape}; expected at least one series and one time step")
+    if 0 in X.shape: raise DataError(f"{name}: X has shape {X.shape}; expected at least one series, one channel and one time step")
     step, nan_ok, holes = max(1, values // max(1, X.shape[1] * X.shape[2])), unequal or missing != 'error', False
     for a in range(0, len(X), step):
         B = X[a:a+step]
@@ -1422,9 +1443,9 @@ def _open_numpy(path, labelled:bool, fmt:str, unequal:bool=False, missing:str='e
         with zipfile.ZipFile(path) as z:
             keys = [k[:-4] for k in z.namelist() if k.endswith('.npy')]
             need = ['X', 'y'] if labelled else ['X']
-            missing = [k for k in need if k not in keys]
-            if missing:
-                raise DataError(f"{name}: no array {missing[0]!r} (found {', '.join(keys) or 'none'}); expected arrays X"
+            absent = [k for k in need if k not in keys]
+            if absent:
+                raise DataError(f"{name}: no array {absent[0]!r} (found {', '.join(keys) or 'none'}); expected arrays X"
                                 + (" and y" if labelled else "") + ", as numpy.savez(path, X=X, y=y) writes them")
             X = _check_array(_npz_array(path, z, 'X'), name, unequal=unequal, missing=missing)
             y = _labels_of(_npz_array(path, z, 'y'), len(X), name) if labelled else None
