@@ -404,6 +404,9 @@ def check_config(cfg, f='config.json') -> dict:
     if not isinstance(cfg.get('history', []), list): bad('history', cfg['history'], 'a list of per-epoch metrics')
     be = cfg.get('best_epochs')
     if be is not None and not (isinstance(be, list) and all(_is_int(0)(e) for e in be)): bad('best_epochs', be, 'null or a list of epoch numbers')
+    fs = cfg.get('features')
+    if fs is not None and not (isinstance(fs, list) and len(fs) == cfg['c_in'] and all(isinstance(f, str) and f for f in fs) and len(set(fs)) == len(fs)):
+        bad('features', fs, f"null or a list of {cfg['c_in']} distinct feature ids (strings), one per channel")
     _check_lengths(cfg, bad)
     return cfg
 

@@ -13,10 +13,10 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['MAX_ABS', 'read_threads', 'read_data', 'DataError', 'DataWarning', 'to_3d', 'series_lengths', 'outside_range',
-           'pad_series', 'interpolate_missing', 'check_like', 'class_order', 'encode_labels', 'decode_labels',
-           'parse_wide', 'read_wide_csv', 'LongData', 'parse_long', 'read_long_csv', 'Dataset', 'detect_format',
-           'read_csv', 'sample_data', 'parse_csv_text', 'iter_csv', 'read_ts', 'check_training', 'Scaler', 'synth_ts',
-           'plot_series_per_class', 'atomic_write', 'Interrupted', 'raise_on_signals']
+           'pad_series', 'interpolate_missing', 'check_like', 'check_features', 'class_order', 'encode_labels',
+           'decode_labels', 'parse_wide', 'read_wide_csv', 'LongData', 'parse_long', 'read_long_csv', 'Dataset',
+           'detect_format', 'read_csv', 'sample_data', 'parse_csv_text', 'iter_csv', 'read_ts', 'check_training',
+           'Scaler', 'synth_ts', 'plot_series_per_class', 'atomic_write', 'Interrupted', 'raise_on_signals']
 
 # %% ../nbs/00_data.ipynb #76b58e1c
 class DataError(ValueError):
@@ -244,6 +244,17 @@ def check_like(X:np.ndarray, c_in:int, seq_len:int, name:str='X'):
     if X.shape[2] != seq_len:
         raise DataError(f"{name}: series have {X.shape[2]} time steps, but the model was trained on {seq_len}")
     return X
+
+def check_features(features:list|None, trained:list|None, name:str='X'):
+    "Raise a `DataError` when long-format data's feature ids (its channels) are not the ones a model was trained on (None: not known, not checked)"
+    if features is None or trained is None: return
+    def key(f):                                           # numbers as numbers: feature 1 is feature 1.0
+        v = _as_float(str(f))
+        return ('', v) if v is not None and math.isfinite(v) else (str(f), 0)
+    if sorted(map(key, features)) == sorted(map(key, trained)): return
+    show = lambda fs: ', '.join(map(str, fs[:8])) + (f', ... ({len(fs)} in all)' if len(fs) > 8 else '')
+    raise DataError(f"{name}: features {show(list(features))}, but the model was trained on features {show(list(trained))}; "
+                    "expected the same feature ids (each one a channel of the model)")
 
 # %% ../nbs/00_data.ipynb #f23adacc
 def class_order(labels) -> list:
@@ -1235,6 +1246,7 @@ class Dataset:
     samples: np.ndarray|None = None    # sample ids (long format)
     classes: list|None = None          # class names declared by the file (long format's y_* header)
     source: str = 'X'                  # where the data came from, for messages
+    features: list|None = None         # feature ids as written (long format), in channel order
 
     @property
     def c_in(self): return self.X.shape[1]
@@ -1274,7 +1286,7 @@ def read_csv(path,
     with _Text(path) as t:
         if fmt == 'wide': return Dataset(*_read_wide(t, labelled, unequal_length, missing), 'wide', source=str(path))
         d = _read_long(t, labelled, unequal_length, missing)
-        return Dataset(d.X, d.y, 'long', d.samples, d.classes, str(path))
+        return Dataset(d.X, d.y, 'long', d.samples, d.classes, str(path), d.features)
 
 read_data = read_csv
 
@@ -1295,7 +1307,7 @@ def parse_csv_text(text:str, labelled:bool=False, source:str='request', unequal_
         if not _is_long(text.split('\n', 1)[0].encode('utf-8', 'surrogateescape')):
             return Dataset(*_read_wide(t, labelled, unequal_length, missing), 'wide', source=str(source))
         d = _read_long(t, labelled, unequal_length, missing)
-        return Dataset(d.X, d.y, 'long', d.samples, d.classes, str(source))
+        return Dataset(d.X, d.y, 'long', d.samples, d.classes, str(source), d.features)
 
 # %% ../nbs/00_data.ipynb #313a976e
 def iter_csv(path,
@@ -1320,9 +1332,11 @@ def _long_chunks(t:_Text, labelled:bool, chunk_rows:int, unequal:bool, missing:s
     per, out, ids, k, n = None, None, [], 0, 0   # samples a chunk; its array, filled in place; its (samples, labels); samples in it; in all
     def chunk():
         y = np.concatenate([p[1] for p in ids]) if labelled else None
-        return Dataset(_trim_long(_first_rows(out, k), unequal or missing != 'error'), y, 'long', np.concatenate([p[0] for p in ids]), classes, t.name)
+        return Dataset(_trim_long(_first_rows(out, k), unequal or missing != 'error'), y, 'long', np.concatenate([p[0] for p in ids]), classes, t.name,
+                       features)
     for d in _long_data(t, header, labelled, unequal, missing):    # blocks of whole samples, as read_csv reads them
-        if per is None: per, classes = max(1, chunk_rows // len(d.features)), d.classes   # every sample has one row per feature
+        if per is None:                                            # every sample has one row per feature
+            per, classes, features = max(1, chunk_rows // len(d.features)), d.classes, sorted(d.features, key=_feature_key)
         a = 0
         while a < len(d.X):
             if out is None: out = np.empty((per,) + d.X.shape[1:], np.float32)    # no joining copy: a block's samples go in as it comes

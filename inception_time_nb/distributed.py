@@ -148,7 +148,8 @@ def _replace_with(path:Path, write):
 def _write_entry(d:Dataset, base:Path):
     "Write `d` as `base.npy` (the series) and `base.json` (labels, sample ids, format), each atomically, the JSON last"
     npy, meta = _files(base)
-    info = dict(shape=list(d.X.shape), fmt=d.fmt, source=d.source, classes=d.classes, labels=None, codes=None, samples=None)
+    info = dict(shape=list(d.X.shape), fmt=d.fmt, source=d.source, classes=d.classes, labels=None, codes=None, samples=None,
+                features=None if d.features is None else [str(f) for f in d.features])
     if d.y is not None:
         names, codes = np.unique(np.asarray(d.y, dtype=str), return_inverse=True)
         info.update(labels=names.tolist(), codes=codes.ravel().tolist())
@@ -171,7 +172,7 @@ def _open_entry(base:Path) -> Dataset:
     if list(X.shape) != info['shape']: raise OSError(f"{npy}: holds {X.shape}, its index says {info['shape']}; delete it and rerun")
     y = None if info['labels'] is None else np.array(info['labels'], dtype=object)[np.asarray(info['codes'], dtype=np.int64)]
     s = None if info['samples'] is None else np.array(info['samples'], dtype=info['samples_dtype'])
-    return Dataset(X, y, info['fmt'], s, info['classes'], info['source'])
+    return Dataset(X, y, info['fmt'], s, info['classes'], info['source'], info.get('features'))
 
 def _convert(path, folder:Path, labelled:bool, options:dict) -> Path:
     "The cache entry of `path`: made now (read, written) unless a complete one with its fingerprint is there"

@@ -15,7 +15,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
-from .data import (DataError, Dataset, Scaler, to_3d, check_like, class_order, encode_labels, outside_range,
+from .data import (DataError, Dataset, Scaler, to_3d, check_like, check_features, class_order, encode_labels, outside_range,
                                     series_lengths, pad_series)
 from .ensemble import InceptionTime
 from .engines import Engine, resolve_engine, engine_proba
@@ -317,12 +317,15 @@ def fit(self:InceptionTimeClassifier,
     if self.unequal_length and self.scaling == 'step':
         raise DataError("scaling: 'step' needs series of one length (a mean and std per time step); with unequal_length=True "
                         "use scaling='channel', 'series' or 'none'")
-    declared, fmt = None, 'wide'
-    if isinstance(X, Dataset): X, y, declared, fmt, src = X.X, (X.y if y is None else y), X.classes, X.fmt, X.source
+    declared, fmt, feats = None, 'wide', None
+    if isinstance(X, Dataset): X, y, declared, fmt, src, feats = X.X, (X.y if y is None else y), X.classes, X.fmt, X.source, X.features
     else: src = 'X'
-    if isinstance(X_valid, Dataset): X_valid, y_valid, vsrc = X_valid.X, (X_valid.y if y_valid is None else y_valid), X_valid.source
+    if isinstance(X_valid, Dataset):
+        check_features(X_valid.features, feats, X_valid.source)          # the validation channels are the training ones
+        X_valid, y_valid, vsrc = X_valid.X, (X_valid.y if y_valid is None else y_valid), X_valid.source
     else: vsrc = 'X_valid'
     warm = self.warm_start and hasattr(self, 'model_')
+    if warm: check_features(feats, getattr(self, 'features_', None), src)   # continued training: the same channels
     if warm and (self.unequal_length, self.missing) != self._options(True):
         raise DataError(f"unequal_length, missing: the model was trained with unequal_length={self.unequal_length_}, "
                         f"missing={self.missing_!r}; continuing its training keeps them")
@@ -365,6 +368,7 @@ def fit(self:InceptionTimeClassifier,
             self.model_ = InceptionTime(self.c_in_, len(classes), self.models, seed=seed,
                                         **{k: getattr(self, k) for k in self._arch if k != 'models'})
         self.history_ = []
+        self.features_ = None if feats is None else [str(f) for f in feats]   # the long format's feature ids, in channel order
     self.data_format_ = fmt
     dev = self.device_
     self.model_.to(dev)
@@ -404,6 +408,7 @@ def predict_proba(self:InceptionTimeClassifier, X, bs:int|None=None) -> np.ndarr
     "Class probabilities `(n, n_classes)`, columns in the order of `classes_`; an unequal-length model refuses series shorter than `min_length_` or longer than `max_length_` (`DataError`)"
     self._check_fitted()
     src = X.source if isinstance(X, Dataset) else 'X'
+    if isinstance(X, Dataset): check_features(X.features, getattr(self, 'features_', None), src)
     X = self._series(X.X if isinstance(X, Dataset) else X, src)
     P = engine_proba(self.model_, self.scaler_.transform(X), self._engine(), bs=bs).mean(0).numpy()
     bad = ~np.isfinite(P).all(1)
@@ -449,7 +454,8 @@ def _config(self:InceptionTimeClassifier) -> dict:
                 classes=[jsonable(c) for c in self.classes_], c_in=self.c_in_, seq_len=self.seq_len_,
                 data_format=getattr(self, 'data_format_', 'wide'), scaler=self.scaler_.to_dict(),
                 history=self.history_, best_epochs=getattr(self, 'best_epochs_', None), unequal_length=uneq,
-                min_length=getattr(self, 'min_length_', self.seq_len_), max_length=getattr(self, 'max_length_', self.seq_len_), missing=missing)
+                min_length=getattr(self, 'min_length_', self.seq_len_), max_length=getattr(self, 'max_length_', self.seq_len_), missing=missing,
+                features=getattr(self, 'features_', None))
 
 # %% ../nbs/06_estimator.ipynb #82db55a2
 @patch(cls_method=True)
@@ -466,6 +472,7 @@ def load(cls:InceptionTimeClassifier, path, device:str|None=None) -> InceptionTi
     self.c_in_, self.seq_len_, self.data_format_ = cfg['c_in'], cfg['seq_len'], cfg.get('data_format', 'wide')
     self.n_features_in_ = self.c_in_ * self.seq_len_
     self.unequal_length_, self.missing_ = cfg.get('unequal_length', False), cfg.get('missing', 'error')   # absent: a model of one length
+    self.features_ = cfg.get('features')          # absent (a model saved before features were kept): not checked
     self.min_length_, self.max_length_ = cfg.get('min_length', self.seq_len_), cfg.get('max_length', self.seq_len_)
     self.scaler_, self.history_ = Scaler.from_dict(cfg['scaler']), cfg.get('history', [])
     self.best_epochs_, self.config_ = cfg.get('best_epochs'), cfg

@@ -16,7 +16,7 @@ import waitress
 from waitress import wasyncore
 from waitress.task import ThreadedTaskDispatcher
 from fastcore.basics import patch
-from .data import DataError, Dataset, check_like, parse_long, parse_wide, to_3d, series_lengths, outside_range, _csv_problem
+from .data import DataError, Dataset, check_like, check_features, parse_long, parse_wide, to_3d, series_lengths, outside_range, _csv_problem
 from .inference import format_predictions, load_model, read_options, length_range
 
 # %% auto #0
@@ -311,7 +311,7 @@ def csv_dataset(
                 header, body, row0 = ['sample', 'feature', *(f'y_{k}' for k in range(n_y)), *(f'x_{t+1}' for t in range(seq_len))], rows, 0
             if c_in and body: _partial_samples(body, c_in, source, row0, headerless)
             d = parse_long(header, body, labelled=False, source=source, row0=row0, **opts)
-            return Dataset(d.X, None, 'long', d.samples, d.classes, source)
+            return Dataset(d.X, None, 'long', d.samples, d.classes, source, d.features)
     except DataError: raise
     except Exception:   # a parser that tripped on a value: say which, if it is one beyond float32
         problem = _range_problem(rows, source)
@@ -536,7 +536,10 @@ def parse(self:InferenceApp, body:bytes, ctype:str, charset:str) -> tuple:
     if not text.strip(): raise HTTPError(400, f"request: empty body; expected {'CSV rows of series' if ctype == CSV else 'a JSON object with an instances list'}")
     clf = self.clf
     try:
-        if ctype == CSV: return csv_dataset(text, clf.c_in_, clf.seq_len_, len(clf.classes_), **read_options(clf)), 'csv'
+        if ctype == CSV:
+            d = csv_dataset(text, clf.c_in_, clf.seq_len_, len(clf.classes_), **read_options(clf))
+            check_features(d.features, getattr(clf, 'features_', None), d.source)    # long rows name their channels: the model's
+            return d, 'csv'
         return json_dataset(loads_json(text), **read_options(clf)), 'json'
     except DataError as e: raise HTTPError(400, str(e)) from None
 

@@ -193,7 +193,7 @@ def holdout_split(
         va.extend(rng.choice(idx, k, replace=False).tolist() if k > 0 else [])
     va = np.sort(np.array(va, dtype=int)); tr = np.setdiff1d(np.arange(len(labels)), va)
     if len(va) == 0: raise DataError(f"{d.source}: too few series to hold out a validation share; give a validation set")
-    part = lambda i, s: Dataset(d.X[i], d.y[i], d.fmt, None if d.samples is None else d.samples[i], d.classes, s)
+    part = lambda i, s: Dataset(d.X[i], d.y[i], d.fmt, None if d.samples is None else d.samples[i], d.classes, s, d.features)
     return part(tr, d.source), part(va, f"{d.source} (held out)")
 
 # %% ../nbs/13_tune.ipynb #77949ce1
