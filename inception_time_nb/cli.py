@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #db09f8c0
 from __future__ import annotations
-import argparse, contextlib, inspect, json, math, os, re, secrets, shutil, signal, socket, sys, tarfile, tempfile, threading
+import argparse, contextlib, errno, inspect, json, math, os, re, secrets, shutil, signal, socket, sys, tarfile, tempfile, threading
 from pathlib import Path
 import torch
 from fastcore.script import anno_parser, call_parse
