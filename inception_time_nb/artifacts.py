@@ -293,7 +293,7 @@ HYPERPARAMETERS = {   # name: (valid?, what is expected)
     'filters':     (_is_int(1), 'an integer >= 1'),
     'depth':       (_is_int(1), 'an integer >= 1'),
     'models':      (_is_int(1), 'an integer >= 1'),
-    'lr':          (_is_num(0, lo_open=True), 'a number > 0'),
+    'lr':          (_is_num(0, 1e30, lo_open=True), 'a number > 0 (at most 1e30)'),
     'lr_decay':    (_is_num(0, lo_open=True), 'a number > 0 (1.0 = constant)'),
     'batch_size':  (_is_int(1), 'an integer >= 1'),
     'epochs':      (_is_int(0), 'an integer >= 0'),

@@ -478,6 +478,9 @@ def train_ensemble(
     if schedule not in ('decay', 'plateau'): raise ValueError(f"schedule: got {schedule!r}; expected 'decay' or 'plateau'")
     if batch_size < 1 or epochs < 0 or lr <= 0 or lr_decay <= 0:
         raise ValueError(f"expected batch_size >= 1, epochs >= 0, lr > 0, lr_decay > 0; got {batch_size}, {epochs}, {lr}, {lr_decay}")
+    if schedule == 'decay' and epochs > 1 and math.log10(lr) + (epochs - 1) * math.log10(max(lr_decay, 1.0)) > 30:
+        raise ValueError(f"lr_decay: got {lr_decay!r}; lr {lr!r} grown by it for {epochs - 1} epochs passes 1e30, beyond what float32 "
+                         "weights can be updated with; expected a factor <= 1 (a decay) or one that keeps the rate small")
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience: got {patience!r}; expected None or an integer >= 1")
     if (X_valid is None) != (y_valid is None): raise DataError("X_valid, y_valid: give both the validation series and their labels, or neither")
