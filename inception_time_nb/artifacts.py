@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from safetensors.torch import save as st_save, load as st_load, safe_open
 import inception_time_nb
-from .data import DataError, Scaler
+from .data import DataError, Scaler, can_create
 
 # %% auto #0
 __all__ = ['FORMAT', 'MODEL_FILES', 'HYPERPARAMETERS', 'REQUIRED', 'named_error', 'write_atomic', 'clean_stale', 'flatten_state',
@@ -135,7 +135,7 @@ def load_state(path) -> tuple:
 
 # %% ../nbs/04_artifacts.ipynb #c4ec0001
 def check_model_dir(path) -> Path:
-    "Raise a `DataError` naming `path` if a model folder cannot be written there (a file, under a file, not writable); creates nothing"
+    "Raise a `DataError` naming `path` if a model folder cannot be written there (a file, under a file, not writable, a folder that takes no files); leaves nothing behind"
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise DataError(f"{path}: is a file; expected a folder for the model (existing or to be created)")
@@ -144,6 +144,7 @@ def check_model_dir(path) -> Path:
     if not p.is_dir(): raise DataError(f"{path}: cannot create the model folder: {p} is a file")
     if not os.access(p, os.W_OK | os.X_OK):
         raise DataError(f"{path}: cannot write the model there: {p} is not writable by this user")
+    if why := can_create(p): raise DataError(f"{path}: cannot write the model there: no file can be made in {p} ({why})")
     return path
 
 # %% ../nbs/04_artifacts.ipynb #51d8cbaf

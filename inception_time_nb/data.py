@@ -16,7 +16,8 @@ __all__ = ['MAX_ABS', 'read_threads', 'read_data', 'DataError', 'DataWarning', '
            'pad_series', 'interpolate_missing', 'check_like', 'check_features', 'class_order', 'encode_labels',
            'decode_labels', 'parse_wide', 'read_wide_csv', 'LongData', 'parse_long', 'read_long_csv', 'Dataset',
            'detect_format', 'read_csv', 'sample_data', 'parse_csv_text', 'iter_csv', 'read_ts', 'check_training',
-           'Scaler', 'synth_ts', 'plot_series_per_class', 'atomic_write', 'Interrupted', 'raise_on_signals']
+           'Scaler', 'synth_ts', 'plot_series_per_class', 'can_create', 'atomic_write', 'Interrupted',
+           'raise_on_signals']
 
 # %% ../nbs/00_data.ipynb #76b58e1c
 class DataError(ValueError):
@@ -1759,9 +1760,18 @@ def _create_new(folder:Path, name:str):
         except FileExistsError: continue
     raise FileExistsError(f"{folder}: could not create a temporary file")
 
+def can_create(folder) -> str|None:
+    "None when a new file can be made in `folder` (one is made and removed at once: `os.access` says yes to /proc), else why not"
+    try: f, tmp = _create_new(Path(folder), 'probe')
+    except OSError as e: return e.strerror or str(e)
+    f.close(); Path(tmp).unlink(missing_ok=True)
+    return None
+
 def atomic_write(path, data:bytes|str):
-    "Write `data` to `path` via a temporary file in the same folder and an atomic rename; the file's mode follows the umask"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    "Write `data` to `path` via a temporary file in the same folder and an atomic rename (through a symbolic link: its target); the file's mode follows the umask"
+    path = Path(path)
+    if path.is_symlink(): path = path.resolve()       # the link stays a link; what it points to is replaced
+    path.parent.mkdir(parents=True, exist_ok=True)
     f, tmp = _create_new(path.parent, path.name)
     try:
         with f:

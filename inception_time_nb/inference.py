@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
 from .data import (DataError, Dataset, Interrupted, iter_csv, read_csv, sample_data, detect_format, outside_range,
-                                    raise_on_signals, _create_new, _npz_array, _Text)
+                                    raise_on_signals, _create_new, _npz_array, _Text, can_create)
 from .estimator import InceptionTimeClassifier
 
 # %% auto #0
@@ -60,6 +60,8 @@ def _check_output(output:Path) -> list:
     while not p.exists() and p != p.parent: missing.append(p); p = p.parent
     if not p.is_dir(): raise DataError(f"{p}: is a file, not a folder; cannot write {output}")
     if not os.access(p, os.W_OK | os.X_OK): raise DataError(f"{p}: not writable (permission denied); cannot write {output}")
+    if not (output.exists() and not output.is_file()) and (why := can_create(p)):   # (a pipe or a device is written as it is)
+        raise DataError(f"{p}: no file can be made there ({why}); cannot write {output}")
     return missing[::-1]
 
 def _check_span(d:Dataset, span:tuple, n0:int):
@@ -116,7 +118,9 @@ def predict_file(
 ) -> int:
     "Batch transform: predict every series of `input` and write the product's predictions CSV to `output`"
     output = Path(output)
+    if output.is_symlink(): output = output.resolve()         # through a link: its target is replaced, the link stays
     missing = _check_output(output)              # before the model and the input: fail fast, make nothing
+    special = output.exists() and not output.is_file()        # a pipe or a device (/dev/stdout): written to as it is, no temporary file
     clf, n, f, tmp = load_model(model), 0, None, None
     show, span = _Progress(input, verbose, every), length_range(clf)
     try:
@@ -127,11 +131,13 @@ def predict_file(
                 if f is None:                    # the first chunk was read and predicted: now make the folder and the file
                     if verbose: show.start(_n_series(input, d))
                     for m in missing: m.mkdir(exist_ok=True)
-                    f, tmp = _create_new(output.parent, output.name)
+                    f, tmp = (open(output, 'wb'), None) if special else _create_new(output.parent, output.name)
                 f.write(text.encode())
                 n += len(d); show(n)
-            f.flush(); os.fsync(f.fileno()); f.close()
-            os.replace(tmp, output)
+            f.flush()
+            if not special: os.fsync(f.fileno())
+            f.close()
+            if tmp is not None: os.replace(tmp, output)
     except BaseException as e:
         if f is not None: f.close()
         if tmp is not None: Path(tmp).unlink(missing_ok=True)
@@ -140,6 +146,8 @@ def predict_file(
             except OSError: break
         if isinstance(e, Interrupted):
             raise Interrupted(e.signum, f"{e}: stopped after {n:,} series; {output} not written") from None
+        if isinstance(e, OSError) and not isinstance(e, DataError):   # the readers say their own errors: this one is the output's
+            raise DataError(f"{output}: cannot be written ({e.strerror or e})" + ("" if special else f"; {output} is left as it was")) from None
         raise
     show.done(n)
     return n
