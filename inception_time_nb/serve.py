@@ -232,7 +232,7 @@ def _series_label(d:Dataset, kind:str, i:int) -> str:
     return f"sample {d.samples[i]!r}" if d.fmt == 'long' else f"row {i+1}"
 
 def _csv_rows(text:str, source:str) -> list:
-    "Rows of stripped cells of CSV text (blank lines at the end dropped); `DataError` naming the row of a quote that never closes"
+    "Rows of stripped cells of CSV text (blank lines at the end dropped, rows of empty cells kept); `DataError` naming the row of a quote that never closes"
     rd, rows, line = csv.reader(io.StringIO(text)), [], 0
     try:
         for r in rd:
@@ -245,8 +245,11 @@ def _csv_rows(text:str, source:str) -> list:
         opened = '"' in (text.splitlines()[line:line + 1] or [''])[0]
         raise DataError(f"{source}, row {line + 1}: " + ("a quote opened here is never closed" if opened or err is None
                         else _csv_problem(err))) from None
-    while rows and not any(rows[-1]): rows.pop()
+    while rows and len(rows[-1]) <= 1 and not any(rows[-1]): rows.pop()      # blank lines; a row of empty cells (',,,') is a row
     if not rows: raise DataError(f"{source}: empty; expected CSV rows of series")
+    blank = next((i for i, r in enumerate(rows) if len(r) <= 1 and not any(r)), None)
+    if blank is not None:      # (a file's blank lines are skipped; a request's rows are answered line for line)
+        raise DataError(f"{source}, row {blank + 1}: a blank line between the rows; expected one series per row (blank lines only at the end)")
     return rows
 
 def _range_problem(rows:list, source:str, row0:int=0) -> str|None:
