@@ -458,6 +458,14 @@ def _config(self:InceptionTimeClassifier) -> dict:
                 features=getattr(self, 'features_', None))
 
 # %% ../nbs/06_estimator.ipynb #82db55a2
+def _misfit(state:dict, model) -> str:
+    "The first weight of `model` (in its own order) that `state` lacks or has in another shape, or the first one `state` has beyond it"
+    own = model.state_dict()
+    for k, v in own.items():
+        if k not in state: return f"{k} is missing from the file"
+        if tuple(state[k].shape) != tuple(v.shape): return f"{k} is {tuple(state[k].shape)} in the file, {tuple(v.shape)} in this network"
+    return next((f"{k} is in the file, not in this network" for k in state if k not in own), 'the file and the network differ')
+
 @patch(cls_method=True)
 def load(cls:InceptionTimeClassifier, path, device:str|None=None) -> InceptionTimeClassifier:
     "Load a model saved with `save`; fails with one `DataError` naming the file and field on a missing, corrupt, hand-edited or incompatible folder"
@@ -482,8 +490,9 @@ def load(cls:InceptionTimeClassifier, path, device:str|None=None) -> InceptionTi
         self.model_.load_state_dict(state)
     except Exception as e:
         arch = ', '.join(f'{k}={getattr(self, k)}' for k in self._arch)
+        why = _misfit(state, self.model_) if hasattr(self, 'model_') else ' '.join(str(e).split())[:200]
         raise DataError(f"{path/'model.safetensors'}: the weights do not fit the network config.json describes ({arch}, c_in={self.c_in_}, "
-                        f"{len(self.classes_)} classes); was config.json edited? ({' '.join(str(e).split())[:200]})") from None
+                        f"{len(self.classes_)} classes); was config.json edited? ({why})") from None
     self.model_.to(self.device_).eval()
     return self
 
