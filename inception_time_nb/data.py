@@ -292,7 +292,8 @@ def encode_labels(y, classes:list, name:str='y') -> np.ndarray:
     try: return np.array([index[l] for l in y], dtype=np.int64)
     except KeyError:
         i = next(i for i, l in enumerate(y) if l not in index)
-        raise DataError(f"{name}: label {y[i]!r} in row {i+1} is not one of the model's classes {classes}") from None
+        at = f"y[{i}] is {y[i]!r}, which" if str(name).endswith('.npz') else f"label {y[i]!r} in row {i+1}"   # a .npz has no rows
+        raise DataError(f"{name}: {at} is not one of the model's classes {classes}") from None
 
 def decode_labels(idx, classes:list) -> np.ndarray:
     "The labels, as written in training, for class indices `idx`"
