@@ -451,6 +451,7 @@ def _convert(value, typ):
     if typ is bool:                 # strictly: a typo ('ture', 'yes', '2') is an error, not a choice
         if s.lower() in ('true', 'false'): return s.lower() == 'true'
         raise ValueError(s)
+    if typ in (int, float) and '_' in s: raise ValueError(s)   # Python reads '1_0' as 10; a typo is an error, not a number
     if typ is int:
         try: return int(s)          # exactly, however long
         except ValueError: pass
