@@ -732,7 +732,10 @@ def _model_folder(root:Path) -> Path:
 def sagemaker_serve_options(sm_root='/opt/ml', env:dict|None=None) -> dict:
     "`serve`'s options for SageMaker's serving container: the model under `sm_root`, the settings from SageMaker's environment `env`"
     env = os.environ if env is None else env
-    batch = (env.get('SAGEMAKER_BATCH') or '').strip().lower() in ('true', '1', 'yes')
+    batch = (env.get('SAGEMAKER_BATCH') or 'false').strip().lower()
+    if batch not in ('true', 'false', '1', '0', 'yes', 'no', ''):
+        raise ValueError(f"SAGEMAKER_BATCH: got {env['SAGEMAKER_BATCH']!r}; expected true or false")
+    batch = batch in ('true', '1', 'yes')
     mb = _env_int(env, 'SAGEMAKER_MAX_PAYLOAD_IN_MB', 0, 100, 6) or 100
     strategy = (env.get('SAGEMAKER_BATCH_STRATEGY') or '').strip().upper() or None
     if strategy not in (None, 'SINGLE_RECORD', 'MULTI_RECORD'):
