@@ -343,7 +343,7 @@ def inception_time_serve(
     host:str='127.0.0.1',     # Address to listen on (0.0.0.0: every interface)
     port:int=8080,            # Port (0: any free port, printed at start)
     threads:int=16,           # Requests handled at the same time (read and checked, then predicted together in batches)
-    torch_threads:int=None,   # Torch threads of the model (default: every usable core)
+    torch_threads:int=None,   # Torch threads of each model thread (default: usable cores // workers, at least 1)
     max_payload_mb:float=6.0, # Largest request body, in MB of 2**20 bytes (SageMaker's limit); 413 above
     max_batch_series:int=256, # Most series predicted in one model call (larger requests are predicted in pieces)
     max_batch_delay_ms:float=5.0, # Longest wait for more requests to predict together, only while more are arriving

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_engines.ipynb #7d97586d
 from __future__ import annotations
-import functools, itertools, math, operator, threading, weakref
+import copy, functools, itertools, math, operator, threading, weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
@@ -18,8 +18,8 @@ from .ensemble import InceptionTime
 # %% auto #0
 __all__ = ['scratch_mb', 'scratch_min', 'wide_weight', 'good_fft_size', 'fft_conv1d', 'maxpool3', 'bn_relu', 'fast_forward',
            'bf16_supported', 'torch_threads', 'Engine', 'resolve_engine', 'fold_bn', 'FusedStage', 'fused_conv',
-           'ols_block', 'fused_batch', 'release_scratch', 'FusedEnsemble', 'fused_model', 'inference_batch',
-           'engine_proba']
+           'ols_block', 'fused_batch', 'release_scratch', 'FusedEnsemble', 'fused_model', 'forget_fused',
+           'inference_batch', 'engine_proba']
 
 # %% ../nbs/10_engines.ipynb #a2f9a042
 def wide_weight(block) -> torch.Tensor:
@@ -295,8 +295,10 @@ def resolve_engine(
     def check(name, v, ok):
         if v not in ok: raise ValueError(f"{name}: got {v!r}; expected one of {list(ok)}")
     check('engine', engine, ('auto', 'fast', 'reference')); check('precision', precision, ('auto', 'fp32', 'bf16'))
-    check('conv', conv, ('auto', 'fft', 'direct')); check('compile', compile, ('auto', True, False))
-    if threads != 'auto' and not (isinstance(threads, int) and threads >= 1): raise ValueError(f"threads: got {threads!r}; expected 'auto' or an integer >= 1")
+    check('conv', conv, ('auto', 'fft', 'direct'))
+    if not (compile == 'auto' or isinstance(compile, bool)): raise ValueError(f"compile: got {compile!r}; expected 'auto', True or False")   # (1 == True: not an answer)
+    if threads != 'auto' and not (isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1):
+        raise ValueError(f"threads: got {threads!r}; expected 'auto' or an integer >= 1")
     device = torch.device(device)
     if engine == 'reference':
         forced = {k: v for k, v in dict(precision=precision, conv=conv, compile=compile, threads=threads).items() if v not in ('auto', False, 'fp32', 1)}
@@ -570,20 +572,28 @@ for _register in (nn.modules.module.register_module_module_registration_hook,
 
 _ptr, _ver = torch.Tensor.data_ptr, operator.attrgetter('_version')
 
-def _versions(ts:list, vt:list) -> tuple:
-    "The data pointers of tensors `ts` and the version counters of `vt` (those of them not made in inference mode, which have none)"
-    return list(map(_ptr, ts)), list(map(_ver, vt))
+_eps = operator.attrgetter('eps')
+
+def _versions(ts:list, vt:list, bns:list) -> tuple:
+    "The data pointers of tensors `ts`, the version counters of `vt` (those of them not made in inference mode, which have none) and BatchNorms `bns`' eps"
+    return list(map(_ptr, ts)), list(map(_ver, vt)), list(map(_eps, bns))
 
 def fused_model(model:InceptionTime) -> FusedEnsemble:
-    "The `FusedEnsemble` of `model`, built once and rebuilt when any of its weights or running statistics changed"
+    "The `FusedEnsemble` of `model`, built once and rebuilt when any of its weights, running statistics or BatchNorm eps changed"
     with _fused_lock:
         hit = _fused.get(model)
         if hit is not None and hit[0] == _assignments[0] and hit[1] == _versions(*hit[2]): return hit[3]
         ts = [t for n, t in itertools.chain(model.named_parameters(), model.named_buffers()) if not n.endswith('num_batches_tracked')]
-        vt = [t for t in ts if not t.is_inference()]
+        vt, bns = [t for t in ts if not t.is_inference()], [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         fz = FusedEnsemble(model)
-        _fused[model] = (_assignments[0], _versions(ts, vt), (ts, vt), fz)
+        _fused[model] = (_assignments[0], _versions(ts, vt, bns), (ts, vt, bns), fz)
         return fz
+
+def forget_fused(model:InceptionTime|None=None):
+    "Drop the cached `FusedEnsemble` of `model` (None: of every model), so the next prediction builds it again: after an edit through `.data`, which PyTorch's version counters do not see"
+    with _fused_lock:
+        if model is None: _fused.clear()
+        else: _fused.pop(model, None)
 
 # %% ../nbs/10_engines.ipynb #0e2db408
 def inference_batch(seq_len:int, steps:int=32768, most:int=256) -> int:
@@ -647,11 +657,9 @@ def engine_proba(
             fz = fused_model(model)                                        # evaluation mode by construction: the model's mode is left alone
             order, chunks = _chunks(x, bs, grid=dev.type == 'cpu', size=fused_batch)   # (chunks of nearby lengths share their FFT spectra)
             return _unsort(torch.cat([fz(xb.to(dev), _to(lb, dev)).softmax(-1).cpu() for xb, lb in chunks], 1), order)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            order, chunks = _chunks(x, bs or inference_batch(x.shape[-1]))
-            return _unsort(torch.cat([torch.stack([engine.forward(m, xb.to(dev), _to(lb, dev)) for m in model.members]).softmax(-1).cpu()
-                                      for xb, lb in chunks], 1), order)
-    finally: model.train(was_training)
+    if any(m.training for m in model.modules()):   # a model in training mode is predicted by a copy in evaluation mode: its own
+        with torch.no_grad(): model = copy.deepcopy(model).eval()   # mode is never switched, so another thread can never see it half-way
+    with torch.inference_mode():
+        order, chunks = _chunks(x, bs or inference_batch(x.shape[-1]))
+        return _unsort(torch.cat([torch.stack([engine.forward(m, xb.to(dev), _to(lb, dev)) for m in model.members]).softmax(-1).cpu()
+                                  for xb, lb in chunks], 1), order)

@@ -50,7 +50,7 @@ class InceptionTimeClassifier(ClassifierMixin, BaseEstimator):
         verbose:bool=True,       # Print the metric line every epoch
         progress:bool=True,      # Progress bar in notebooks and terminals
         engine:str='auto',       # 'auto' (fastest measured for the device and length), 'fast' or 'reference' (plain float32 loop)
-        precision:str='auto',    # 'auto', 'fp32' or 'bf16' (bfloat16 autocast of the 1x1 convolutions; fast engine)
+        precision:str='auto',    # 'auto', 'fp32' or 'bf16' (bfloat16 autocast of the 1x1 convolutions; fast engine; not exact: probabilities within ~1e-3 of float32's)
         conv:str='auto',         # 'auto', 'fft' or 'direct' wide convolutions (fast engine)
         compile:bool|str='auto', # torch.compile each member's forward (fast engine; 'auto' = off)
         threads:int|str='auto',  # Members trained at once, one thread each ('auto': 2 on a CPU for series up to 250 steps; 1 = in turn)
@@ -393,6 +393,7 @@ def fit(self:InceptionTimeClassifier,
     self.history_ = self.history_ + [dict(h, epoch=h['epoch'] + start) for h in hist]
     self.best_epochs_ = [e + start for e in self.model_.best_epochs]
     self.padding_waste_ = getattr(self.model_, 'padding_waste', None)
+    self.model_.eval()          # a fitted model predicts: its BatchNorm statistics never move again unless it is trained
     return self
 
 # %% ../nbs/06_estimator.ipynb #028b5c55

@@ -470,9 +470,10 @@ def _jsonable(v): return v.item() if isinstance(v, np.generic) else v
 
 def execution_parameters(clf, max_bytes:int=MAX_PAYLOAD, concurrent:int=2, strategy:str|None=None) -> dict:
     "`GET /execution-parameters` for SageMaker's batch transform: the strategy that is safe for the model's CSV format, the payload limit"
-    return {'MaxConcurrentTransforms': concurrent,
-            'BatchStrategy': strategy or ('MULTI_RECORD' if clf.c_in_ == 1 else 'SINGLE_RECORD'),   # long format: see "cut files" above
-            'MaxPayloadInMB': max(1, max_bytes // 2**20)}
+    p = {'MaxConcurrentTransforms': concurrent,
+         'BatchStrategy': strategy or ('MULTI_RECORD' if clf.c_in_ == 1 else 'SINGLE_RECORD')}   # long format: see "cut files" above
+    if max_bytes >= 2**20: p['MaxPayloadInMB'] = max_bytes // 2**20     # whole MB, never more than is accepted (under 1 MB: not said; 0 means "no limit")
+    return p
 
 class InferenceApp:
     "WSGI application answering `GET /ping`, `GET /execution-parameters` and `POST /invocations` for a model loaded once"
@@ -493,7 +494,7 @@ class InferenceApp:
     def load(self, model):
         "Load and check `model`, start its queue; /ping answers 200 from here on"
         clf = load_model(model)
-        clf.model_.eval()   # predict_proba switches to evaluation mode and back; starting there, it never changes while another thread predicts
+        clf.model_.eval()   # (a fitted or loaded model is in evaluation mode already: predictions never switch it, so threads cannot race on it)
         span = length_range(clf)
         try: ok = np.isfinite(clf.predict_proba(np.zeros((1, clf.c_in_, span[1] if span else clf.seq_len_), np.float32))).all()
         except DataError: ok = False     # the estimator's own check of its output
@@ -588,14 +589,14 @@ SERVE_OPTIONS = {   # name: (valid?, what is expected)
     'host':               (lambda v: isinstance(v, str) and v != '' and v == v.strip(), 'an address to listen on, e.g. 127.0.0.1, 0.0.0.0 or localhost'),
     'port':               (_int(0, 65535), 'an integer from 0 to 65535 (0: any free port)'),
     'threads':            (_int(1, 1024), 'an integer from 1 to 1024'),
-    'torch_threads':      (lambda v: v is None or _int(1, 1024)(v), 'an integer >= 1'),
+    'torch_threads':      (lambda v: v is None or _int(1, 1024)(v), 'an integer from 1 to 1024'),
     'workers':            (lambda v: v is None or _int(1, 64)(v), 'an integer from 1 to 64'),
     'max_payload_mb':     (lambda v: _num(v) and 0 < v <= 1024, 'a number of MB above 0, at most 1024'),
     'max_bytes':          (_int(1, 2**30), 'a number of bytes from 1 to 2**30'),
-    'max_batch_series':   (_int(1, 10**6), 'an integer >= 1'),
+    'max_batch_series':   (_int(1, 10**6), 'an integer from 1 to 1000000'),
     'max_batch_delay_ms': (lambda v: _num(v) and 0 <= v <= 1000, 'a number of milliseconds from 0 to 1000'),
     'max_connections':    (lambda v: _int(1, _fd_budget())(v), f'an integer from 1 to {_fd_budget()} (the open-file limit, ulimit -n, less 64)'),
-    'idle_timeout':       (lambda v: _num(v) and 0 < v <= 86400, 'a number of seconds above 0'),
+    'idle_timeout':       (lambda v: _num(v) and 0 < v <= 86400, 'a number of seconds above 0, at most 86400'),
     'drain_timeout':      (lambda v: _num(v) and 0 <= v <= 3600, 'a number of seconds from 0 to 3600'),
 }
 
