@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_distributed.ipynb #49c37202
 from __future__ import annotations
-import atexit, functools, hashlib, json, os, re, secrets, shlex, sys, tempfile
+import atexit, functools, glob, hashlib, json, os, re, secrets, shlex, sys, tempfile
 from datetime import timedelta
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.script import call_parse
 from . import __version__
-from .data import DataError, Dataset, detect_format, read_csv
+from .data import DataError, Dataset, detect_format, read_csv, _sweep
 
 # %% auto #0
 __all__ = ['launched', 'world_size', 'rank', 'is_main', 'local_rank', 'process_device', 'init_distributed', 'leave_distributed',
@@ -121,23 +121,25 @@ def data_fingerprint(
     labelled:bool=True,   # Reader option: a training file (labels first)
     **options,            # Any other reader options (`read_csv`'s keywords)
 ) -> str:
-    "A key for the file at `path` as it is now, read with these options: its resolved path, size, mtime, the options, the reader's version"
+    "A key for the file at `path` as it is now, read with these options: its resolved path, inode, size, mtime and ctime (which `touch -d` cannot set back), the options, the reader's version"
     p = Path(path).resolve(); st = p.stat()
-    key = dict(path=str(p), size=st.st_size, mtime_ns=st.st_mtime_ns, labelled=labelled, options=options,
-               version=__version__, cache=_CACHE_FORMAT)
+    key = dict(path=str(p), inode=st.st_ino, size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, labelled=labelled,
+               options=options, version=__version__, cache=_CACHE_FORMAT)
     return _digest(json.dumps(key, sort_keys=True, default=repr))[:16]
 
 # %% ../nbs/12_distributed.ipynb #b803b0d5
 def _entry(path, folder:Path, labelled:bool, options:dict) -> Path:
-    "The cache entry (without suffix) of `path` read with these options: `NAME-PATHKEY-FINGERPRINT`"
+    "The cache entry (without suffix) of `path` read with these options: `NAME-PATHKEY-OPTIONSKEY-FINGERPRINT`"
     p = Path(path).resolve()
     name = re.sub(r'[^\w.-]+', '_', p.name)[:40]   # readable, and safe in a glob
-    return folder/f"{name}-{_digest(str(p))[:8]}-{data_fingerprint(p, labelled, **options)}"
+    opts = _digest(json.dumps(dict(labelled=labelled, options=options), sort_keys=True, default=repr))[:8]
+    return folder/f"{name}-{_digest(str(p))[:8]}-{opts}-{data_fingerprint(p, labelled, **options)}"
 
 def _files(base:Path) -> tuple: return Path(f'{base}.npy'), Path(f'{base}.json')
 
 def _replace_with(path:Path, write):
-    "Call `write(f)` on a new temporary file beside `path`, then rename it to `path` (atomic); nothing is left on failure"
+    "Call `write(f)` on a new temporary file beside `path`, then rename it to `path` (atomic); nothing is left on failure (and what a killed writer left is removed first)"
+    _sweep(path.parent, path.name)
     tmp = path.parent/f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp'
     try:
         with open(tmp, 'xb') as f: write(f)
@@ -161,15 +163,18 @@ def _write_entry(d:Dataset, base:Path):
     except OSError as e:
         raise OSError(e.errno, f"cannot write the shared data cache ({e.strerror or e}; it needs {d.X.nbytes / 2**20:,.0f} MB); "
                       "set INCEPTION_TIME_CACHE to a writable folder with room for it", str(npy)) from None
-    for f in base.parent.glob(base.name.rsplit('-', 1)[0] + '-*'):   # older versions of the same file
+    for f in base.parent.glob(glob.escape(base.name.rsplit('-', 1)[0]) + '-*'):   # older versions of the same file read with the same options
         if f not in (npy, meta): f.unlink(missing_ok=True)
 
 def _open_entry(base:Path) -> Dataset:
     "The cached `Dataset`: the series memory-mapped (read-only, shared with every process that maps them), labels rebuilt"
     npy, meta = _files(base)
-    info = json.loads(meta.read_text())
-    X = np.load(npy, mmap_mode='r', allow_pickle=False)
-    if list(X.shape) != info['shape']: raise OSError(f"{npy}: holds {X.shape}, its index says {info['shape']}; delete it and rerun")
+    try:
+        info = json.loads(meta.read_text())
+        X = np.load(npy, mmap_mode='r', allow_pickle=False)
+        if list(X.shape) != info['shape']: raise ValueError(f"holds {X.shape}, its index says {info['shape']}")
+    except (ValueError, KeyError, TypeError, OSError) as e:    # (a truncated .npy, a damaged index): say which files, and what to do
+        raise DataError(f"{npy}: a damaged entry of the shared data cache ({e}); delete {npy.name} and {meta.name} and rerun") from None
     y = None if info['labels'] is None else np.array(info['labels'], dtype=object)[np.asarray(info['codes'], dtype=np.int64)]
     s = None if info['samples'] is None else np.array(info['samples'], dtype=info['samples_dtype'])
     return Dataset(X, y, info['fmt'], s, info['classes'], info['source'], info.get('features'))
@@ -177,7 +182,10 @@ def _open_entry(base:Path) -> Dataset:
 def _convert(path, folder:Path, labelled:bool, options:dict) -> Path:
     "The cache entry of `path`: made now (read, written) unless a complete one with its fingerprint is there"
     base = _entry(path, folder, labelled, options)
-    if not all(f.is_file() for f in _files(base)): _write_entry(read_csv(path, labelled, **options), base)
+    if all(f.is_file() for f in _files(base)):
+        try: _open_entry(base); return base            # complete and readable
+        except DataError: pass                         # damaged (a disk that filled up, a hand edit): made again
+    _write_entry(read_csv(path, labelled, **options), base)
     return base
 
 # %% ../nbs/12_distributed.ipynb #38b5ba46

@@ -265,6 +265,11 @@ def _validate(model, Xv, yv, bs=None, engine:Engine|None=None, wv:torch.Tensor|N
     return sums[:-2].tolist(), sums[-2].item(), sums[-1].item()
 
 # %% ../nbs/05_train.ipynb #abdc6eb4
+def _describe(transform):
+    "What a run's fingerprint knows of its batch transform: a `Scaler`'s mode and statistics (its bound `transform`, as the estimator passes it); None for any other function"
+    owner = getattr(transform, '__self__', None)
+    return owner.to_dict() if hasattr(owner, 'to_dict') else None
+
 def _fingerprint(*arrays, **params) -> str:
     "A short hash of the data and settings of a run, so a checkpoint is never resumed into another run"
     h = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
@@ -512,11 +517,18 @@ def train_ensemble(
         seed = broadcast_object(checkpoint_seed(ckpt) if exists and main else None)
         if seed is None: seed = broadcast_object(torch.randint(0, 2**31, ()).item())
     run = _Run(model, lr, schedule, seed, foreach=None if eng.name == 'reference' else True)
-    fp = _fingerprint(X, y, X_valid, y_valid, w, wv, lr=lr, lr_decay=lr_decay, batch_size=batch_size, schedule=schedule,
+    fp = _fingerprint(X, y, X_valid, y_valid, w, wv, *(t.detach().reshape(-1) for t in model.state_dict().values()),   # the data, and the weights it starts from
+                      lr=lr, lr_decay=lr_decay, batch_size=batch_size, schedule=schedule, transform=_describe(transform),
                       seed=seed, models=len(model), n_params=sum(p.numel() for p in model.parameters()),
                       **({} if patience is None else dict(patience=patience)))
     if exists:
-        st, meta = broadcast_object(load_state(ckpt) if main else None)
+        got = None
+        if main:
+            try: got = load_state(ckpt)
+            except DataError as e: got = str(e)
+        got = broadcast_object(got)                 # rank 0's checkpoint, or its reason to refuse it: every process stops at once
+        if isinstance(got, str): raise DataError(got)
+        st, meta = got
         if meta.get('fingerprint') != fp:
             raise DataError(f"{checkpoint}: this checkpoint belongs to a run with other data or settings; "
                             "delete it or choose another checkpoint file")
@@ -584,6 +596,7 @@ def train_ensemble(
                 m = dict(train_loss=float(np.mean([member_train_loss[k] for k in active])),
                          train_accuracy=tot_ok.sum().item() / (n * len(active)))
                 if has_valid:
+                    if world > 1: broadcast_state(model)   # every process validates the model that is kept: rank 0's running statistics
                     member_sel_loss, m['valid_loss'], m['valid_accuracy'] = _validate(model, X_valid, y_valid, engine=eng,
                                                                                         wv=wv, transform=transform, lengths=lens_v)
                 else: member_sel_loss = member_train_loss
