@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #db09f8c0
 from __future__ import annotations
-import argparse, contextlib, errno, inspect, json, math, os, re, secrets, shutil, signal, socket, sys, tarfile, tempfile, threading
+import argparse, contextlib, errno, inspect, json, math, os, re, secrets, shutil, signal, socket, sys, tarfile, tempfile, threading, warnings
 from pathlib import Path
 import torch
 from fastcore.script import anno_parser, call_parse
@@ -401,11 +401,16 @@ def _parser(func, prog:str, required:dict|None=None) -> argparse.ArgumentParser:
     p.error = lambda message: error(_dashed(message))   # argparse names options as declared: --batch_size
     return p
 
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    "A warning as the programs print it: `warning: ...` on stderr, once per process (rank 0 under torchrun)"
+    if os.environ.get('RANK', '0') == '0': print(f"warning: {' '.join(str(message).split())}", file=file or sys.stderr, flush=True)
+
 def _run(func, prog:str, argv:list|None=None, required:dict|None=None, check=None, signals=(signal.SIGINT, signal.SIGTERM)):
     "Parse `argv` (default: the command line) for `func` and call it; each way it can fail has its exit status and one line on stderr"
     p = _parser(func, prog, required)
     args = vars(p.parse_args(_underscored(sys.argv[1:] if argv is None else [str(a) for a in argv])))
     for k in ('pdb', 'xtra'): args.pop(k, None)   # hidden options anno_parser adds for call_parse
+    shown, warnings.showwarning = warnings.showwarning, _warning_line   # a program's warnings are lines for its user, not file:line and source
     with stop_on_signals(signals):
         try:
             if check is not None: check(**args)
@@ -414,6 +419,7 @@ def _run(func, prog:str, argv:list|None=None, required:dict|None=None, check=Non
         except (TrainingInterrupted, CommandInterrupted) as e: code, line = 128 + e.signum, str(e)
         except KeyboardInterrupt as e: code, line = 128 + getattr(e, 'signum', signal.SIGINT), str(e) or 'stopped by SIGINT'
         except (DataError, ValueError, OSError) as e: code, line = 1, f"error: {_reason(e)}"
+        finally: warnings.showwarning = shown
     print(' '.join(line.split()), file=sys.stderr, flush=True)
     sys.exit(code)
 
