@@ -259,6 +259,7 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
         clf.set_params(seed=_seed(checkpoint, hp, say))
         try: clf.fit(tr, X_valid=va, keep_checkpoint=checkpoint is not None)
         except OSError as e:   # a write that failed for lack of space names no file: the checkpoint is the one written
+            if isinstance(e, BrokenPipeError): raise OSError(e.errno, "standard output was closed (a pipe whose reader ended, e.g. | head)") from None
             if e.filename is None and checkpoint is not None:
                 raise OSError(e.errno, f"{checkpoint}: could not write the checkpoint ({_reason(e)})") from None
             raise
