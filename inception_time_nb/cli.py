@@ -207,8 +207,8 @@ def _seed(checkpoint, hp:dict, say) -> int:
     say(f"seed: {seed} (drawn at random; pass it as the seed to repeat this run)", flush=True)
     return seed
 
-def _save(clf:InceptionTimeClassifier, model_dir:Path, checkpoint, say):
-    "Save the model, then delete the checkpoint: until the model is written the run can be resumed"
+def _save(clf:InceptionTimeClassifier, model_dir:Path, checkpoint, say, made:list=()):
+    "Save the model, then delete the checkpoint (and the empty folders `made` for it): until the model is written the run can be resumed"
     created = _missing_dirs(model_dir)
     try:
         if is_main(): model_dir.parent.mkdir(parents=True, exist_ok=True)   # the folders above it; the model folder is written whole
@@ -221,7 +221,7 @@ def _save(clf:InceptionTimeClassifier, model_dir:Path, checkpoint, say):
                 if checkpoint is not None and Path(checkpoint).is_file() else
                 "; the training is lost (with --checkpoint it would have been kept)")
         raise OSError(e.errno, f"{model_dir}: could not save the model ({why}){kept}") from None
-    if checkpoint is not None and is_main(): Path(checkpoint).unlink(missing_ok=True)
+    if checkpoint is not None and is_main(): Path(checkpoint).unlink(missing_ok=True); _remove_empty_dirs(list(made))
     say(f"saved model to {model_dir}", flush=True)
 
 def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device=None) -> InceptionTimeClassifier:
@@ -232,8 +232,10 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
                          "with --unequal-length use 'channel' (the default), 'series' or 'none'")
     device, model_dir = check_device(device), Path(model_dir)
     check_model_dir(model_dir)                      # before the data is read: a model that cannot be saved is not trained
+    ck_made = []                                    # folders this run makes for its checkpoint: removed with it once the model is saved
     if checkpoint is not None:
         checkpoint = check_output_file(checkpoint, '--checkpoint')
+        ck_made = _missing_dirs(checkpoint.parent)
         if model_dir.resolve() in checkpoint.resolve().parents:
             raise DataError(f"--checkpoint {checkpoint}: is inside --model-dir {model_dir}, which is replaced as a whole when the "
                             "model is saved; keep the checkpoint elsewhere")
@@ -264,7 +266,7 @@ def _train(train, valid, model_dir, init_model, hp:dict, checkpoint=None, device
                 raise OSError(e.errno, f"{checkpoint}: could not write the checkpoint ({_reason(e)})") from None
             raise
         clf.set_params(device=None)   # the device belongs to this machine, not to the model: load it anywhere
-        _save(clf, model_dir, checkpoint, say)
+        _save(clf, model_dir, checkpoint, say, ck_made)
     except KeyboardInterrupt as e:    # a signal outside the training loop's own handling (which raises TrainingInterrupted)
         kept = (f"; checkpoint kept at {checkpoint}: rerun the same command to resume"
                 if checkpoint is not None and Path(checkpoint).is_file() else '')
