@@ -336,6 +336,8 @@ def fit(self:InceptionTimeClassifier,
     sw = _sample_weights(sample_weight, len(X))
     classes = _classes_from(y, declared)
     if len(classes) < 2: raise DataError(f"{src}: only 1 class ({jsonable(classes[0])!r} for every series); expected at least 2 classes")
+    if (cr := next((c for c in classes if '\r' in str(c)), None)) is not None:   # a CSV writer would cut the predictions' line there
+        raise DataError(f"{'y' if src == 'X' else src}: label {str(cr)!r} holds a carriage return (\\r); expected labels without one (Windows line ends inside a field?)")
     cls = [str(c) for c in classes]
     _check_class_totals(encode_labels(y, cls, src), sw, classes)
     self.seed_ = seed = self._run_seed()

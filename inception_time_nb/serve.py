@@ -117,9 +117,12 @@ def negotiate(environ:dict) -> tuple:
         raise HTTPError(415, f"Content-Type {ctype or '(none)'!r} is not supported; send text/csv or application/json{hint}")
     charset = _charset(cparams.get('charset') or 'utf-8')
     out, ps = choose_type(parse_accept(environ.get('HTTP_ACCEPT')), ctype)
-    proba = _flag(ps.get('proba'), 'Accept parameter proba')
+    a = _flag(ps.get('proba'), 'Accept parameter proba')
     q = parse_qs(environ.get('QUERY_STRING', ''), keep_blank_values=True).get('proba')
-    proba = bool(proba or (q and _flag(q[-1], 'query parameter proba')))
+    q = _flag(q[-1], 'query parameter proba') if q else None
+    if None not in (a, q) and a != q:
+        raise HTTPError(400, f"proba: the query parameter says {str(q).lower()} and the Accept parameter {str(a).lower()}; give one, or the same in both")
+    proba = bool(a or q)
     return ctype, out, proba, charset
 
 # %% ../nbs/09_serve.ipynb #0a6bf269
@@ -314,7 +317,9 @@ def csv_dataset(
                 header, body, row0 = ['sample', 'feature', *(f'y_{k}' for k in range(n_y)), *(f'x_{t+1}' for t in range(seq_len))], rows, 0
             if c_in and body: _partial_samples(body, c_in, source, row0, headerless)
             d = parse_long(header, body, labelled=False, source=source, row0=row0, **opts)
-            return Dataset(d.X, None, 'long', d.samples, d.classes, source, d.features)
+            ds = Dataset(d.X, None, 'long', d.samples, d.classes, source, d.features)
+            ds.answer_header = long       # rows without their header (a file cut by batch transform) are answered without one
+            return ds
     except DataError: raise
     except Exception:   # a parser that tripped on a value: say which, if it is one beyond float32
         problem = _range_problem(rows, source)
@@ -549,7 +554,7 @@ def parse(self:InferenceApp, body:bytes, ctype:str, charset:str) -> tuple:
 
 def _render(clf, d:Dataset, P:np.ndarray, out:str, proba:bool) -> bytes:
     "The answer for series `d` with probabilities `P`, as CSV or JSON"
-    if out == CSV: return format_predictions(clf, d, proba=proba, P=P).encode()
+    if out == CSV: return format_predictions(clf, d, proba=proba, P=P, header=getattr(d, 'answer_header', True)).encode()
     res = dict(labels=[_jsonable(c) for c in clf.classes_[P.argmax(1)]])
     if d.fmt == 'long': res['samples'] = [str(s) for s in d.samples]
     if proba: res.update(classes=[_jsonable(c) for c in clf.classes_], probabilities=np.round(P.astype(float), 8).tolist())
