@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
-from .data import DataError, Dataset, Scaler, atomic_write, read_csv, to_3d
-from .train import metric_line
+from .data import DataError, Dataset, Interrupted, Scaler, atomic_write, read_csv, to_3d
+from .train import metric_line, TrainingInterrupted
 from .estimator import InceptionTimeClassifier
-from .cli import HYPERPARAMETERS, _run, read_hyperparameters, channel_file, inception_time_train
+from .cli import HYPERPARAMETERS, _run, read_hyperparameters, channel_file, inception_time_train, CommandInterrupted, _failure_reason
 try: import optuna
 except ImportError: optuna = None   # the optional `tune` extra: `_need_optuna` says how to install it
 
@@ -301,6 +301,7 @@ def _save_best(clf, model_dir:Path, study_name:str, number:int, value:float, dir
         m = _read_marker(model_dir)
         if not force and m.get('study') == study_name and not _better(value, m.get('value'), direction): return False
         clf.set_params(device=None)   # the device belongs to this machine, not to the model
+        for old in model_dir.glob('.trial-*'): shutil.rmtree(old, ignore_errors=True)   # staged only under this lock: any there now was killed
         staging = Path(tempfile.mkdtemp(dir=model_dir, prefix='.trial-'))
         try:
             clf.save(staging)
@@ -401,11 +402,7 @@ def tune(
     st = open_storage(storage, heartbeat) if storage is not None else None   # a storage that cannot be reached fails first
     where = _shown(storage_url(storage)) if storage is not None else 'memory'
     tr = _as_dataset(train, 'train')
-    if valid is None:
-        tr, va = holdout_split(tr, holdout, seed)
-        say(f"no validation set: {len(va)} of {len(tr) + len(va)} training series held out for validation "
-            f"(stratified, {holdout:.0%}, {'seed ' + str(seed) if seed is not None else 'unseeded'}); the objective never sees a test set")
-    else: va = _as_dataset(valid, 'valid')
+    va = None if valid is None else _as_dataset(valid, 'valid')
     if model_dir is not None: model_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
@@ -419,6 +416,13 @@ def tune(
                 raise DataError(f"study {study_name!r} in {where} is {study.direction.name.lower()}d ({had or 'its objective'}); "
                                 f"choose another study name for {objective}")
             if had is None: study.set_user_attr('objective', objective)
+            if va is None:             # held out of the training data, by a seed the study keeps: a resumed study scores on the same series
+                hs = seed if seed is not None else study.user_attrs.get('holdout_seed')
+                if hs is None: hs = secrets.randbelow(2**31)
+                if 'holdout_seed' not in study.user_attrs: study.set_user_attr('holdout_seed', hs)
+                tr, va = holdout_split(tr, holdout, hs)
+                say(f"no validation set: {len(va)} of {len(tr) + len(va)} training series held out for validation "
+                    f"(stratified, {holdout:.0%}, seed {hs}{'' if seed is not None else ', kept with the study'}); the objective never sees a test set")
             study.sampler = optuna.samplers.TPESampler(seed=None if seed is None else seed + len(study.trials))
             finished, _ = _counts(study)
             say(f"study {study_name!r} in {where}: {finished} of {n_trials} trials finished; {direction[:-1]}ing {objective} over\n"
@@ -495,9 +499,11 @@ def _optimize(study, sp, tr, va, n_trials, timeout, objective, direction, seed, 
             time.sleep(min(2, heartbeat)); continue
         waited = False
         try: study.optimize(objective_fn, n_trials=1, catch=(_Surplus, _Failed, torch.cuda.OutOfMemoryError), callbacks=[after])
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, TrainingInterrupted) as e:   # (a signal inside a trial's fit arrives as TrainingInterrupted)
             _requeue(study, worker)
-            raise
+            if model_dir is not None: write_trials(study, model_dir/'trials.csv')
+            raise CommandInterrupted(getattr(e, 'signum', None) or signal.SIGINT,
+                                     ": the running trial goes back in the queue; rerun the same command to resume") from None
     if bar is not None: bar.on_iter_end()
 
 def _requeue(study, worker:str):
@@ -579,18 +585,19 @@ def _tune_sagemaker(root:Path, space, opts:dict, **paths):
         if opts['storage'] is None and (root/'checkpoints').is_dir(): opts = {**opts, 'storage': root/'checkpoints'/'study.db'}
         return tune(channel_file(root, 'training'), channel_file(root, 'validation', required=False), space=sp,
                     model_dir=root/'model', **opts)
-    except Exception as e:
-        atomic_write(failure, str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
+    except BaseException as e:       # a stop too (SIGTERM between or inside trials): SageMaker shows this file's first 1,024 characters
+        atomic_write(failure, _failure_reason(e))
         raise
 
 def tune_main(argv:list|None=None):
     "Entry point of the `inception_time_tune` console script"
     prev = signal.getsignal(signal.SIGTERM)
-    def stop(*_): raise KeyboardInterrupt   # SageMaker stops a job with SIGTERM: end like Ctrl-C, resumable
+    def stop(*_): raise Interrupted(signal.SIGTERM)   # SageMaker stops a job with SIGTERM: end like Ctrl-C, resumable (exit 143)
     signal.signal(signal.SIGTERM, stop)
     try: _run(inception_time_tune, 'inception_time_tune', argv)
     except ImportError as e: print(f"error: {e}", file=sys.stderr); sys.exit(1)
-    except KeyboardInterrupt:
-        print("interrupted: the running trial goes back in the queue; rerun the same command to resume", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as e:
+        print(f"stopped by {signal.Signals(getattr(e, 'signum', signal.SIGINT)).name}: the running trial goes back in the queue; "
+              "rerun the same command to resume", file=sys.stderr)
+        sys.exit(128 + getattr(e, 'signum', signal.SIGINT))
     finally: signal.signal(signal.SIGTERM, prev)
