@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #9a917cc0
 from __future__ import annotations
-import copy, hashlib, json, math, os, signal, sys, threading, time
+import contextlib, copy, hashlib, json, math, os, signal, sys, threading, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -236,20 +236,30 @@ def _padding_waste(lengths:np.ndarray, perms:list, bounds:list) -> float:
 
 # %% ../nbs/05_train.ipynb #e887811a
 @torch.no_grad()
+@contextlib.contextmanager
+def _evaluating(model):
+    "Every module of `model` in evaluation mode inside the block, back in its own mode after (the training loop owns the model: no other thread predicts with it)"
+    modes = {m: m.training for m in model.modules()}
+    model.eval()
+    try: yield model
+    finally:
+        for m, t in modes.items(): m.training = t
+
 def _validate(model, Xv, yv, bs=None, engine:Engine|None=None, wv:torch.Tensor|None=None, transform=None, lengths=None):
     "Per-member validation losses, and the ensemble's (loss, accuracy); losses weighted by `wv` when given; `lengths`: NaN-padded `Xv`'s"
     dev = next(model.parameters()).device
     xs, ys = shard(Xv), shard(yv).cpu()                                 # this process's share (all of it in one process)
     sums = torch.zeros(len(model) + 2, dtype=torch.float64)              # members' summed losses, ensemble's, correct count
     if len(ys):
-        if _on_device(xs, dev, transform) or (transform is None and torch.is_tensor(xs)):
-            probs = engine_proba(model, xs, engine, bs=bs)               # (models, n, c_out)
-        else:                                                            # host data: transformed a chunk at a time
-            c = 16 * (bs or inference_batch(xs.shape[-1]))
-            probs = torch.cat([engine_proba(model, _host_batch(xs, torch.arange(i, min(i + c, len(xs))), torch.device('cpu'),
-                                                               transform, 'X_valid', None if lengths is None else shard(lengths)),
-                                            engine, bs=bs)
-                               for i in range(0, len(xs), c)], 1)
+        with _evaluating(model):                                         # (so `engine_proba` needs no evaluation-mode copy of it)
+            if _on_device(xs, dev, transform) or (transform is None and torch.is_tensor(xs)):
+                probs = engine_proba(model, xs, engine, bs=bs)           # (models, n, c_out)
+            else:                                                        # host data: transformed a chunk at a time
+                c = 16 * (bs or inference_batch(xs.shape[-1]))
+                probs = torch.cat([engine_proba(model, _host_batch(xs, torch.arange(i, min(i + c, len(xs))), torch.device('cpu'),
+                                                                   transform, 'X_valid', None if lengths is None else shard(lengths)),
+                                                engine, bs=bs)
+                                   for i in range(0, len(xs), c)], 1)
         ens = probs.mean(0)
         if wv is None:
             for k, p in enumerate(probs): sums[k] = F.nll_loss(p.clamp_min(1e-12).log(), ys, reduction='sum').item()
@@ -517,10 +527,11 @@ def train_ensemble(
         seed = broadcast_object(checkpoint_seed(ckpt) if exists and main else None)
         if seed is None: seed = broadcast_object(torch.randint(0, 2**31, ()).item())
     run = _Run(model, lr, schedule, seed, foreach=None if eng.name == 'reference' else True)
-    fp = _fingerprint(X, y, X_valid, y_valid, w, wv, *(t.detach().reshape(-1) for t in model.state_dict().values()),   # the data, and the weights it starts from
-                      lr=lr, lr_decay=lr_decay, batch_size=batch_size, schedule=schedule, transform=_describe(transform),
-                      seed=seed, models=len(model), n_params=sum(p.numel() for p in model.parameters()),
-                      **({} if patience is None else dict(patience=patience)))
+    fp = None if ckpt is None else _fingerprint(    # (only a checkpoint needs it: a pass over all the data and the weights)
+        X, y, X_valid, y_valid, w, wv, *(t.detach().reshape(-1) for t in model.state_dict().values()),   # the data, and the weights it starts from
+        lr=lr, lr_decay=lr_decay, batch_size=batch_size, schedule=schedule, transform=_describe(transform),
+        seed=seed, models=len(model), n_params=sum(p.numel() for p in model.parameters()),
+        **({} if patience is None else dict(patience=patience)))
     if exists:
         got = None
         if main:

@@ -502,9 +502,10 @@ def _optimize(study, sp, tr, va, n_trials, timeout, objective, direction, seed, 
         except (KeyboardInterrupt, TrainingInterrupted) as e:   # (a signal inside a trial's fit arrives as TrainingInterrupted)
             _requeue(study, worker)
             if model_dir is not None: write_trials(study, model_dir/'trials.csv')
-            raise CommandInterrupted(getattr(e, 'signum', None) or signal.SIGINT,
-                                     ": the running trial goes back in the queue; rerun the same command to resume") from None
+            raise CommandInterrupted(getattr(e, 'signum', None) or signal.SIGINT, _REQUEUED) from None
     if bar is not None: bar.on_iter_end()
+
+_REQUEUED = ": the running trial goes back in the queue; rerun the same command to resume"
 
 def _requeue(study, worker:str):
     "Put this process's interrupted trial back in the queue (same parameters and seed), so a rerun retries it"
@@ -597,7 +598,6 @@ def tune_main(argv:list|None=None):
     try: _run(inception_time_tune, 'inception_time_tune', argv)
     except ImportError as e: print(f"error: {e}", file=sys.stderr); sys.exit(1)
     except KeyboardInterrupt as e:
-        print(f"stopped by {signal.Signals(getattr(e, 'signum', signal.SIGINT)).name}: the running trial goes back in the queue; "
-              "rerun the same command to resume", file=sys.stderr)
+        print(f"stopped by {signal.Signals(getattr(e, 'signum', signal.SIGINT)).name}{_REQUEUED}", file=sys.stderr)
         sys.exit(128 + getattr(e, 'signum', signal.SIGINT))
     finally: signal.signal(signal.SIGTERM, prev)
